@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { runCommand, EXIT_LOAD_ERROR } from './run-command.js';
+import { checkCommand } from './check-command.js';
+
+const HELP = `run-scxml — run and check SCXML charts
+
+Usage:
+  run-scxml [run] <chart.scxml> [options]   run a chart
+  run-scxml check <chart.scxml>             report every diagnostic (exit 0: none are errors, 2: errors)
+
+Run options:
+  --json                   last line of stdout: {"status","final","configuration","message"}
+  --clock real|virtual     real time (default) or virtual time (delays fire at once, in order)
+  --timeout <ms>           stop after this many milliseconds of wall time (status "timeout")
+  --sandbox fast|isolated  ECMAScript sandbox mode (default fast)
+  --event name[=json]      send an external event after start (repeatable, in order)
+  --no-http                do not open the BasicHTTP listener on loopback
+
+Exit codes: 0 top-level final reached; 1 ended otherwise (idle, timeout, error); 2 chart not loadable.
+
+Examples:
+  run-scxml examples/hello.scxml
+  run-scxml run chart.scxml --json --clock virtual --timeout 5000
+  run-scxml chart.scxml --event start --event 'dial={"number":"5000"}'
+  run-scxml check chart.scxml
+`;
+
+class UsageError extends Error {}
+
+function parseEvent(text: string): { name: string; data: unknown } {
+  const eq = text.indexOf('=');
+  if (eq < 0) return { name: text, data: undefined };
+  const json = text.slice(eq + 1);
+  try {
+    return { name: text.slice(0, eq), data: JSON.parse(json) };
+  } catch (e) {
+    throw new UsageError(`--event ${text}: the data is not JSON (${(e as Error).message})`);
+  }
+}
+
+function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, not '${value}'`);
+  return value as T;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const err = (line: string) => process.stderr.write(`${line}\n`);
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        clock: { type: 'string' },
+        timeout: { type: 'string' },
+        sandbox: { type: 'string' },
+        event: { type: 'string', multiple: true },
+        'no-http': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    if (values.help || positionals.length === 0) {
+      out(HELP);
+      return values.help ? 0 : EXIT_LOAD_ERROR;
+    }
+    const [first, ...rest] = positionals;
+    const command = first === 'run' || first === 'check' ? first : 'run';
+    const args = command === first ? rest : positionals;
+    if (args.length !== 1) throw new UsageError(`${command} takes exactly one chart, got ${args.length}`);
+    if (command === 'check') return checkCommand(args[0], out, err);
+    let timeoutMs: number | null = null;
+    if (values.timeout !== undefined) {
+      timeoutMs = Number(values.timeout);
+      if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new UsageError(`--timeout must be a number of milliseconds, not '${values.timeout}'`);
+    }
+    return await runCommand({
+      chart: args[0],
+      json: values.json ?? false,
+      clock: oneOf('clock', values.clock, ['real', 'virtual'] as const, 'real'),
+      sandbox: oneOf('sandbox', values.sandbox, ['fast', 'isolated'] as const, 'fast'),
+      timeoutMs,
+      events: (values.event ?? []).map(parseEvent),
+      http: !values['no-http'],
+    }, out, err);
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      err(`run-scxml: ${(e as Error).message}\nTry 'run-scxml --help'.`);
+      return EXIT_LOAD_ERROR;
+    }
+    throw e;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; setImmediate(() => process.exit(code)); },
+  (e) => { process.stderr.write(`run-scxml: internal error: ${(e as Error).stack ?? e}\n`); process.exit(1); },
+);

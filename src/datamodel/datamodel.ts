@@ -1,0 +1,62 @@
+import type { CodeRef, CompiledChart } from '../model/chart.js';
+import type { ScxmlEvent } from '../model/event.js';
+
+/**
+ * The datamodel contract. A definition compiles a chart's code once (ChartDataModel, shared by
+ * every session of the chart); each session gets its own SessionDataModel holding its data.
+ * Both sandbox modes of the ECMAScript datamodel, and the null datamodel, plug in here.
+ */
+export interface DataModelDefinition {
+  readonly name: string;
+  /** Load-time syntax check: a message when `ref` cannot compile, otherwise null. */
+  checkSyntax(ref: CodeRef): string | null;
+  createChartModel(chart: CompiledChart, options: DataModelOptions): ChartDataModel;
+}
+
+export interface DataModelOptions {
+  readonly sandbox: 'fast' | 'isolated';
+  /** Budget of loop iterations / calls per macrostep before runaway code is stopped. */
+  readonly limits?: { readonly timeMs?: number; readonly memoryBytes?: number; readonly stackBytes?: number };
+}
+
+export interface ChartDataModel {
+  createSession(system: SystemVariables): SessionDataModel;
+}
+
+export interface SystemVariables {
+  readonly sessionid: string;
+  readonly name: string | null;
+  readonly ioprocessors: Record<string, { location: string }>;
+  /** The In() predicate. */
+  readonly In: (stateId: string) => boolean;
+}
+
+/** Raised for every failure in evaluation: the runtime turns it into error.execution. */
+export class EvaluationError extends Error {
+  constructor(message: string, readonly ref: CodeRef | null = null) {
+    super(message);
+    this.name = 'EvaluationError';
+  }
+}
+
+export interface SessionDataModel {
+  evaluate(ref: CodeRef): unknown;
+  /** Cond: evaluate and convert to boolean, as the datamodel defines it. */
+  test(ref: CodeRef): boolean;
+  assign(location: CodeRef, value: unknown): void;
+  /** Is the location's root variable declared (an <assign> to an undeclared one is an error)? */
+  runScript(ref: CodeRef): void;
+  /** Create or overwrite a top-level variable (<data>, invoke params). */
+  declare(id: string, value: unknown): void;
+  isDeclared(id: string): boolean;
+  setEvent(event: ScxmlEvent): void;
+  /** Bring a value from outside (event data, params, DOM) into this datamodel. */
+  importValue(value: unknown): unknown;
+  /** Build the value of XML content (a DOM document) for this datamodel. */
+  xmlValue(xml: string): unknown;
+  /** A plain-data copy of a value for leaving the session (events to other sessions, JSON output). */
+  exportValue(value: unknown): unknown;
+  /** A snapshot of the top-level variables, for traces and the CLI. */
+  variables(): Record<string, unknown>;
+  dispose(): void;
+}

@@ -1,0 +1,155 @@
+import type { ExecBlock, StateNode, Transition } from '../model/chart.js';
+import { internalEvent } from '../model/event.js';
+import type { InterpreterState } from './state.js';
+import {
+  byDocumentOrder, byReverseDocumentOrder, findLCCA, getProperAncestors, isDescendant, isInFinalState,
+} from './configuration.js';
+
+/** W3C getEffectiveTargetStates: history states replaced by their value or default targets. */
+export function getEffectiveTargetStates(s: InterpreterState, t: Transition): StateNode[] {
+  const targets: StateNode[] = [];
+  const add = (x: StateNode) => { if (!targets.includes(x)) targets.push(x); };
+  const visit = (state: StateNode) => {
+    if (state.kind !== 'history') return add(state);
+    const value = s.historyValue.get(state.index);
+    if (value) value.forEach(add);
+    else state.initial!.targets.forEach(visit);
+  };
+  t.targets.forEach(visit);
+  return targets;
+}
+
+/** W3C getTransitionDomain; precomputed at load unless a target is a history state. */
+export function getTransitionDomain(s: InterpreterState, t: Transition): StateNode | null {
+  if (t.targets.length === 0) return null;
+  if (t.domain) return t.domain;
+  const tstates = getEffectiveTargetStates(s, t);
+  if (t.type === 'internal' && t.source.isCompound && tstates.every((x) => isDescendant(x, t.source))) return t.source;
+  return findLCCA([t.source, ...tstates]);
+}
+
+/** Active states a transition exits: the active descendants of its domain. */
+export function computeExitSetOf(s: InterpreterState, t: Transition): StateNode[] {
+  const domain = getTransitionDomain(s, t);
+  if (!domain) return [];
+  const out: StateNode[] = [];
+  const states = s.chart.states;
+  // Descendants of a state are contiguous in document order, right after it.
+  for (let i = domain.index + 1; i < states.length && states[i].depth > domain.depth; i++) {
+    if (s.active[i]) out.push(states[i]);
+  }
+  return out;
+}
+
+export function computeExitSet(s: InterpreterState, transitions: readonly Transition[]): StateNode[] {
+  if (transitions.length === 1) return computeExitSetOf(s, transitions[0]);
+  const set = new Set<StateNode>();
+  for (const t of transitions) for (const x of computeExitSetOf(s, t)) set.add(x);
+  return [...set];
+}
+
+/** W3C exitStates: record history, run onexit, cancel invokes, leave the configuration. */
+export function exitStates(s: InterpreterState, transitions: readonly Transition[]): void {
+  const statesToExit = computeExitSet(s, transitions).sort(byReverseDocumentOrder);
+  for (const state of statesToExit) s.statesToInvoke.delete(state);
+  for (const state of statesToExit) {
+    for (const h of state.children) {
+      if (h.kind !== 'history') continue;
+      s.historyValue.set(h.index, statesToExit.filter((x) =>
+        h.historyType === 'deep' ? x.isAtomic && isDescendant(x, state) : x.parent === state));
+    }
+  }
+  for (const state of statesToExit) {
+    for (const block of state.onexit) s.host.execute(block);
+    for (const inv of state.invokes) s.host.cancelInvoke(inv);
+    s.active[state.index] = 0;
+  }
+}
+
+export function executeTransitionContent(s: InterpreterState, transitions: readonly Transition[]): void {
+  for (const t of transitions) if (t.content.length) s.host.execute(t.content);
+}
+
+interface EntrySet {
+  readonly statesToEnter: Set<StateNode>;
+  readonly statesForDefaultEntry: Set<StateNode>;
+  readonly defaultHistoryContent: Map<StateNode, ExecBlock>;
+}
+
+/** W3C enterStates. */
+export function enterStates(s: InterpreterState, transitions: readonly Transition[]): void {
+  const entry: EntrySet = { statesToEnter: new Set(), statesForDefaultEntry: new Set(), defaultHistoryContent: new Map() };
+  computeEntrySet(s, transitions, entry);
+  const late = s.chart.binding === 'late';
+  for (const state of [...entry.statesToEnter].sort(byDocumentOrder)) {
+    s.active[state.index] = 1;
+    s.statesToInvoke.add(state);
+    if (late && !s.entered[state.index]) s.host.initializeData(state);
+    s.entered[state.index] = 1;
+    for (const block of state.onentry) s.host.execute(block);
+    if (entry.statesForDefaultEntry.has(state) && state.initial!.content.length) s.host.execute(state.initial!.content);
+    const historyContent = entry.defaultHistoryContent.get(state);
+    if (historyContent) s.host.execute(historyContent);
+    if (state.kind === 'final') enterFinalState(s, state);
+  }
+}
+
+function enterFinalState(s: InterpreterState, state: StateNode): void {
+  const parent = state.parent!;
+  if (parent.kind === 'scxml') {
+    s.running = false;
+    s.finalState = state;
+    return;
+  }
+  s.internalQueue.push(internalEvent(`done.state.${parent.id}`, state.donedata ? s.host.doneData(state.donedata) : undefined));
+  const grandparent = parent.parent;
+  if (grandparent && grandparent.kind === 'parallel' && grandparent.children.every((c) => c.kind === 'history' || isInFinalState(s, c))) {
+    s.internalQueue.push(internalEvent(`done.state.${grandparent.id}`));
+  }
+}
+
+function computeEntrySet(s: InterpreterState, transitions: readonly Transition[], entry: EntrySet): void {
+  for (const t of transitions) {
+    for (const target of t.targets) addDescendantStatesToEnter(s, target, entry);
+    const ancestor = getTransitionDomain(s, t);
+    for (const target of getEffectiveTargetStates(s, t)) addAncestorStatesToEnter(s, target, ancestor, entry);
+  }
+}
+
+function addDescendantStatesToEnter(s: InterpreterState, state: StateNode, entry: EntrySet): void {
+  if (state.kind === 'history') {
+    const value = s.historyValue.get(state.index);
+    const targets = value ?? state.initial!.targets;
+    if (!value && state.initial!.content.length) entry.defaultHistoryContent.set(state.parent!, state.initial!.content);
+    for (const x of targets) addDescendantStatesToEnter(s, x, entry);
+    for (const x of targets) addAncestorStatesToEnter(s, x, state.parent, entry);
+    return;
+  }
+  entry.statesToEnter.add(state);
+  if (state.isCompound) {
+    entry.statesForDefaultEntry.add(state);
+    const initial = state.initial!;
+    for (const x of initial.targets) addDescendantStatesToEnter(s, x, entry);
+    for (const x of initial.targets) addAncestorStatesToEnter(s, x, state, entry);
+  } else if (state.kind === 'parallel') {
+    for (const child of state.children) {
+      if (child.kind !== 'history' && !hasDescendantIn(entry.statesToEnter, child)) addDescendantStatesToEnter(s, child, entry);
+    }
+  }
+}
+
+function addAncestorStatesToEnter(s: InterpreterState, state: StateNode, ancestor: StateNode | null, entry: EntrySet): void {
+  for (const anc of getProperAncestors(state, ancestor)) {
+    entry.statesToEnter.add(anc);
+    if (anc.kind === 'parallel') {
+      for (const child of anc.children) {
+        if (child.kind !== 'history' && !hasDescendantIn(entry.statesToEnter, child)) addDescendantStatesToEnter(s, child, entry);
+      }
+    }
+  }
+}
+
+function hasDescendantIn(set: Set<StateNode>, state: StateNode): boolean {
+  for (const x of set) if (isDescendant(x, state)) return true;
+  return false;
+}

@@ -1,0 +1,92 @@
+import type { StateNode, Transition } from '../model/chart.js';
+import type { ScxmlEvent } from '../model/event.js';
+import type { InterpreterState } from './state.js';
+import { activeStates, byDocumentOrder } from './configuration.js';
+import { selectTransitions } from './select-transitions.js';
+import { enterStates, executeTransitionContent, exitStates } from './exit-entry.js';
+
+/**
+ * The W3C SCXML algorithm (Appendix D), split at the points where the specification blocks
+ * on the external queue: `interpret` runs up to the first wait, `processExternalEvent` runs one
+ * external event to the next wait. The caller owns the external queue and time.
+ */
+
+export class RunawayError extends Error {
+  constructor(readonly limit: number) {
+    super(`the chart did not stabilise within ${limit} microsteps in one macrostep (limit maxMicrosteps=${limit})`);
+    this.name = 'RunawayError';
+  }
+}
+
+/** W3C interpret(): data, global script, initial transition, then the first macrostep. */
+export function interpret(s: InterpreterState): void {
+  const { chart } = s;
+  if (chart.binding === 'early') for (const state of chart.states) s.host.initializeData(state);
+  else s.host.initializeData(chart.root);
+  s.running = true;
+  if (chart.script.length) s.host.execute(chart.script);
+  enterStates(s, [chart.root.initial!]);
+  runToStableConfiguration(s);
+}
+
+/** One external event (W3C mainEventLoop after the blocking dequeue). */
+export function processExternalEvent(s: InterpreterState, event: ScxmlEvent): void {
+  if (!s.running) return;
+  s.dm.setEvent(event);
+  s.host.beforeExternalEvent(event, activeStates(s));
+  const enabled = selectTransitions(s, event);
+  if (enabled.length) microstep(s, enabled);
+  runToStableConfiguration(s);
+}
+
+/**
+ * W3C mainEventLoop, the part before the wait: eventless transitions and internal events until
+ * none is enabled, then the invokes of the states entered, again while internal events remain.
+ */
+function runToStableConfiguration(s: InterpreterState): void {
+  let steps = 0;
+  while (s.running) {
+    let macrostepDone = false;
+    while (s.running && !macrostepDone) {
+      let enabled: Transition[] = selectTransitions(s, null);
+      if (enabled.length === 0) {
+        const internal = s.internalQueue.shift();
+        if (!internal) macrostepDone = true;
+        else {
+          s.dm.setEvent(internal);
+          enabled = selectTransitions(s, internal);
+        }
+      }
+      if (enabled.length) {
+        if (++steps > s.maxMicrosteps) throw new RunawayError(s.maxMicrosteps);
+        microstep(s, enabled);
+      }
+    }
+    if (!s.running) return;
+    const toInvoke = [...s.statesToInvoke].sort(byDocumentOrder);
+    s.statesToInvoke.clear();
+    for (const state of toInvoke) for (const inv of state.invokes) s.host.startInvoke(inv);
+    if (s.internalQueue.length === 0) return;
+  }
+}
+
+export function microstep(s: InterpreterState, enabled: readonly Transition[]): void {
+  exitStates(s, enabled);
+  executeTransitionContent(s, enabled);
+  enterStates(s, enabled);
+}
+
+/** W3C exitInterpreter: exit every active state (innermost first), cancelling invokes. */
+export function exitInterpreter(s: InterpreterState): void {
+  const states = activeStates(s).reverse();
+  for (const state of states) {
+    for (const block of state.onexit) s.host.execute(block);
+    for (const inv of state.invokes) s.host.cancelInvoke(inv);
+    s.active[state.index] = 0;
+  }
+  s.running = false;
+}
+
+export function activeStateIds(s: InterpreterState): string[] {
+  return activeStates(s).map((x: StateNode) => x.id);
+}

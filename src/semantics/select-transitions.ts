@@ -1,0 +1,86 @@
+import type { StateNode, Transition } from '../model/chart.js';
+import { internalEvent, nameMatches, type ScxmlEvent } from '../model/event.js';
+import { formatLocation, type SourceLocation } from '../model/location.js';
+import type { InterpreterState } from './state.js';
+import { activeAtomicStates, isDescendant } from './configuration.js';
+import { computeExitSetOf } from './exit-entry.js';
+
+/** W3C selectEventlessTransitions / selectTransitions: first match per atomic state, then conflicts. */
+export function selectTransitions(s: InterpreterState, event: ScxmlEvent | null): Transition[] {
+  const enabled: Transition[] = [];
+  for (const atomic of activeAtomicStates(s)) {
+    const t = firstEnabledTransition(s, atomic, event) ?? ancestorsFirstEnabled(s, atomic, event);
+    if (t && !enabled.includes(t)) enabled.push(t);
+  }
+  return enabled.length > 1 ? removeConflictingTransitions(s, enabled) : enabled;
+}
+
+function ancestorsFirstEnabled(s: InterpreterState, atomic: StateNode, event: ScxmlEvent | null): Transition | null {
+  for (const anc of atomic.ancestors) {
+    const t = firstEnabledTransition(s, anc, event);
+    if (t) return t;
+  }
+  return null;
+}
+
+function firstEnabledTransition(s: InterpreterState, state: StateNode, event: ScxmlEvent | null): Transition | null {
+  for (const t of state.transitions) {
+    if (event === null ? t.events.length !== 0 : !matchesEvent(t, event.name)) continue;
+    if (t.cond === null || conditionMatch(s, t)) return t;
+  }
+  return null;
+}
+
+function matchesEvent(t: Transition, name: string): boolean {
+  for (const d of t.events) if (nameMatches(d, name)) return true;
+  return false;
+}
+
+/** A cond that fails to evaluate is false, and raises error.execution (W3C 5.9). */
+function conditionMatch(s: InterpreterState, t: Transition): boolean {
+  try {
+    return s.dm.test(t.cond!);
+  } catch (err) {
+    s.internalQueue.push(errorExecution(err, t.cond!.loc));
+    return false;
+  }
+}
+
+export function errorExecution(err: unknown, loc: SourceLocation): ScxmlEvent {
+  const message = err instanceof Error ? err.message : String(err);
+  return { ...internalEvent('error.execution', { message, location: formatLocation(loc) }), type: 'platform' };
+}
+
+/**
+ * W3C removeConflictingTransitions: two transitions conflict when their exit sets intersect;
+ * a transition in a descendant preempts its ancestor's, otherwise the earlier one wins.
+ */
+export function removeConflictingTransitions(s: InterpreterState, enabled: readonly Transition[]): Transition[] {
+  const filtered: Transition[] = [];
+  const exitSets = new Map<Transition, Set<StateNode>>();
+  const exitSet = (t: Transition) => {
+    let set = exitSets.get(t);
+    if (!set) exitSets.set(t, (set = new Set(computeExitSetOf(s, t))));
+    return set;
+  };
+  for (const t1 of enabled) {
+    let preempted = false;
+    const toRemove: Transition[] = [];
+    for (const t2 of filtered) {
+      if (intersects(exitSet(t1), exitSet(t2))) {
+        if (isDescendant(t1.source, t2.source)) toRemove.push(t2);
+        else { preempted = true; break; }
+      }
+    }
+    if (!preempted) {
+      for (const t of toRemove) filtered.splice(filtered.indexOf(t), 1);
+      filtered.push(t1);
+    }
+  }
+  return filtered;
+}
+
+function intersects(a: Set<StateNode>, b: Set<StateNode>): boolean {
+  for (const x of a) if (b.has(x)) return true;
+  return false;
+}

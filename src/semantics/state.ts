@@ -1,0 +1,40 @@
+import type { CompiledChart, ExecBlock, InvokeDef, StateNode, DoneData } from '../model/chart.js';
+import type { ScxmlEvent } from '../model/event.js';
+import type { SessionDataModel } from '../datamodel/datamodel.js';
+
+/**
+ * Everything the W3C algorithm needs to run, and nothing more. The algorithm itself is pure:
+ * anything that touches the world (running executable content, starting or cancelling
+ * invokes) goes through the host.
+ */
+export interface AlgorithmHost {
+  /** Run a block of executable content; failures become error.execution on the internal queue. */
+  execute(block: ExecBlock): void;
+  /** Evaluate <donedata> into event data (errors raise error.execution, data is then undefined). */
+  doneData(donedata: DoneData): unknown;
+  /** Initialise a state's <data> elements (all at start with early binding, on first entry with late). */
+  initializeData(state: StateNode): void;
+  startInvoke(invoke: InvokeDef): void;
+  cancelInvoke(invoke: InvokeDef): void;
+  /** Before an external event is processed: finalize and autoforward for invokes it concerns. */
+  beforeExternalEvent(event: ScxmlEvent, active: readonly StateNode[]): void;
+}
+
+export interface InterpreterState {
+  readonly chart: CompiledChart;
+  readonly dm: SessionDataModel;
+  readonly host: AlgorithmHost;
+  /** Active flags, indexed by StateNode.index. */
+  readonly active: Uint8Array;
+  /** States entered at least once (late binding initialises data on first entry). */
+  readonly entered: Uint8Array;
+  /** History values by history StateNode.index. */
+  readonly historyValue: Map<number, StateNode[]>;
+  readonly internalQueue: ScxmlEvent[];
+  readonly statesToInvoke: Set<StateNode>;
+  running: boolean;
+  /** The top-level final state reached, once the session has ended by one. */
+  finalState: StateNode | null;
+  /** Microsteps allowed in one macrostep before the chart is declared runaway. */
+  readonly maxMicrosteps: number;
+}
