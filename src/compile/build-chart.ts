@@ -415,7 +415,7 @@ export function buildChart(root: XmlElement, file: string, baseUrl: URL, env: Bu
       type: attr(el, 'type') ?? null, typeexpr: ctx.codeAttr(el, 'typeexpr', 'expr'),
       src: attr(el, 'src') ?? null, srcexpr: ctx.codeAttr(el, 'srcexpr', 'expr'),
       id: attr(el, 'id') ?? null, idlocation: ctx.codeAttr(el, 'idlocation', 'location'),
-      namelist: (namelistText ?? '').split(/\s+/).filter(Boolean).map((n) => ctx.code('location', n, el.loc)),
+      namelist: (namelistText ?? '').split(/\s+/).filter(Boolean).map((n) => ctx.code('expr', n, el.loc)),
       params, content, inlineChart, autoforward: autoforward === 'true',
       finalize: finalizes.length ? (ctx.allowOnly(finalizes[0], []), ctx.block(childElements(finalizes[0]))) : [],
       loc: el.loc,

@@ -33,7 +33,7 @@ export interface SystemVariables {
 
 /** Raised for every failure in evaluation: the runtime turns it into error.execution. */
 export class EvaluationError extends Error {
-  constructor(message: string, readonly ref: CodeRef | null = null) {
+  constructor(message: string, readonly ref: CodeRef | null = null, readonly sendid?: string) {
     super(message);
     this.name = 'EvaluationError';
   }

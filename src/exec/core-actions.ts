@@ -87,7 +87,9 @@ const log: ActionDefinition<{ label: string | undefined; expr: CodeRef | null }>
   namespace: SCXML_NS, name: 'log',
   compile(el, ctx) {
     ctx.allowOnly(el, ['label', 'expr']);
-    return { label: ctx.attr(el, 'label'), expr: ctx.codeAttr(el, 'expr', 'expr') };
+    // An empty expr logs just the label.
+    const expr = ctx.attr(el, 'expr')?.trim() ? ctx.codeAttr(el, 'expr', 'expr') : null;
+    return { label: ctx.attr(el, 'label'), expr };
   },
   execute(c, ctx, node) {
     ctx.log(c.label, c.expr ? ctx.datamodel.evaluate(c.expr) : undefined, node);
@@ -169,7 +171,7 @@ const send: ActionDefinition<Send> = {
       type: ctx.attr(el, 'type'), typeexpr: ctx.codeAttr(el, 'typeexpr', 'expr'),
       id: ctx.attr(el, 'id'), idlocation: ctx.codeAttr(el, 'idlocation', 'location'),
       delayMs, delayexpr: ctx.codeAttr(el, 'delayexpr', 'expr'),
-      namelist: (namelistText ?? '').split(/\s+/).filter(Boolean).map((n) => ctx.code('location', n, el.loc)),
+      namelist: (namelistText ?? '').split(/\s+/).filter(Boolean).map((n) => ctx.code('expr', n, el.loc)),
       params, content,
     };
   },

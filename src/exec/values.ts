@@ -10,7 +10,7 @@ export function evaluateContent(content: ContentDecl, dm: SessionDataModel): unk
 
 export function inlineToValue(inline: InlineValue, dm: SessionDataModel): unknown {
   switch (inline.kind) {
-    case 'json': return dm.importValue(structuredClone(inline.value));
+    case 'json': return dm.importValue(inline.value);
     case 'xml': return dm.xmlValue(inline.xml);
     case 'text': return inline.text;
   }

@@ -15,6 +15,9 @@ export function createScxmlInvoker(engine: Engine): Invoker {
     start(request: InvokeRequest): Invocation {
       const chart = childChart(engine, request);
       const child = engine.start(chart, { data: request.data, parent: { session: request.parent, invokeid: request.invokeid } });
+      // The invoked session runs from the moment <invoke> executes (W3C 6.4): a cancellation that
+      // follows must find it running, and exit its states.
+      child.startNow();
       return {
         deliver: (event) => child.enqueue(event),
         cancel: () => child.stop('cancelled'),

@@ -74,6 +74,7 @@ export class BasicHttpProcessor implements EventIOProcessor {
       body = formEncode(request.event, request.pairs);
       contentType = 'application/x-www-form-urlencoded';
     }
+    const arrived = from.beginOutgoing();
     const post = fetch(url, {
       method: 'POST',
       headers: { 'content-type': contentType, 'x-scxml-origin': this.location(from) ?? '' },
@@ -83,7 +84,7 @@ export class BasicHttpProcessor implements EventIOProcessor {
       if (!res.ok) from.raisePlatformError('error.communication', `POST ${url.href} answered ${res.status}`, request.sendid);
     }, (err: Error) => {
       from.raisePlatformError('error.communication', `POST ${url.href} failed: ${err.message}`, request.sendid);
-    });
+    }).finally(arrived);
     void this.engine.track(post);
   }
 
@@ -123,7 +124,7 @@ export class BasicHttpProcessor implements EventIOProcessor {
       const headerLines = Object.entries(req.headers).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : v}`).join('\r\n');
       const raw = `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n${headerLines}\r\n\r\n${body}`;
       const origin = req.headers['x-scxml-origin'];
-      session.enqueue(externalEvent(name, session.dm.importValue(data), {
+      session.enqueue(externalEvent(name, data, {
         origin: typeof origin === 'string' && origin ? origin : undefined,
         origintype: BASICHTTP_EVENT_PROCESSOR,
         raw,

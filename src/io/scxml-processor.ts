@@ -20,7 +20,7 @@ export function createScxmlProcessor(): EventIOProcessor {
       if (target === '#_internal') {
         from.state.internalQueue.push({
           name: request.event ?? '', type: 'internal', sendid: request.anonymous ? undefined : request.sendid,
-          origin: undefined, origintype: undefined, invokeid: undefined, data: request.data,
+          origin: undefined, origintype: undefined, invokeid: undefined, data: from.dm.exportValue(request.data),
         });
         return;
       }
@@ -29,13 +29,14 @@ export function createScxmlProcessor(): EventIOProcessor {
           from.raisePlatformError('error.communication', `send target '${target}' cannot be reached`, request.sendid);
           return;
         }
-        to.enqueue(externalEvent(request.event ?? '', from.dm.exportValue(request.data), {
+        const event = externalEvent(request.event ?? '', from.dm.exportValue(request.data), {
           sendid: request.anonymous ? undefined : request.sendid,
           origin: `#_scxml_${from.id}`,
           origintype: SCXML_EVENT_PROCESSOR,
           invokeid,
           raw: formEncode(request.event, request.pairs),
-        }));
+        });
+        from.deliverInOrder(() => to.enqueue(event));
       };
       if (target === undefined || target === '') return deliverTo(from);
       if (target === '#_parent') return deliverTo(from.parent?.session, from.parent?.invokeid);

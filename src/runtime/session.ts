@@ -12,6 +12,7 @@ import type { TimerHandle } from './clock.js';
 import type { Engine } from './engine.js';
 import type { Invocation } from './invoker.js';
 import { LimitExceededError } from './limits.js';
+import { copyData } from '../datamodel/copy-data.js';
 
 export type SessionStatus = 'starting' | 'running' | 'final' | 'error' | 'cancelled' | 'stopped';
 
@@ -30,6 +31,8 @@ export interface ParentLink {
   readonly session: Session;
   readonly invokeid: string;
 }
+
+const NOT_STARTED: Invocation = { deliver() { /* not running yet */ }, cancel() { /* nothing to stop */ } };
 
 /** A failure inside nested executable content, carrying the innermost element's location. */
 class ActionFailure extends Error {
@@ -59,6 +62,9 @@ export class Session implements AlgorithmHost {
   private resolveDone!: (r: SessionResult) => void;
   /** Queued in the engine's run queue. */
   queued = false;
+  /** Sends still on the wire, and deliveries held back until they complete. */
+  private outgoing = 0;
+  private readonly heldDeliveries: (() => void)[] = [];
 
   constructor(
     readonly engine: Engine,
@@ -114,7 +120,7 @@ export class Session implements AlgorithmHost {
 
   /** Send a named external event from outside the engine (API, CLI). */
   send(name: string, data?: unknown): void {
-    this.enqueue(externalEvent(name, data === undefined ? undefined : this.dm.importValue(data)));
+    this.enqueue(externalEvent(name, copyData(data)));
   }
 
   get hasWork(): boolean {
@@ -125,13 +131,16 @@ export class Session implements AlgorithmHost {
     return this.invocations.size;
   }
 
+  /** Run the initial macrostep now rather than when the engine next drains (invoked children). */
+  startNow(): void {
+    if (this.status !== 'starting') return;
+    this.status = 'running';
+    this.runAlgorithm(() => interpret(this.state));
+  }
+
   /** Engine run-queue entry point: start, or process one external event. */
   step(): void {
-    if (this.status === 'starting') {
-      this.status = 'running';
-      this.runAlgorithm(() => interpret(this.state));
-      return;
-    }
+    if (this.status === 'starting') return this.startNow();
     if (this.status !== 'running') return;
     const event = this.externalQueue.shift();
     if (!event) return;
@@ -158,6 +167,27 @@ export class Session implements AlgorithmHost {
     const event = platformEvent(name, { message }, sendid);
     if (this.inMacrostep) this.state.internalQueue.push(event);
     else this.enqueue({ ...event, type: 'platform' });
+  }
+
+  /**
+   * Events one session sends are delivered in the order it sent them, whatever the processor:
+   * a local delivery made while a network send is still on the wire waits for it.
+   */
+  deliverInOrder(deliver: () => void): void {
+    if (this.outgoing === 0) deliver();
+    else this.heldDeliveries.push(deliver);
+  }
+
+  /** A processor put a send on the wire; call the returned function once it has arrived or failed. */
+  beginOutgoing(): () => void {
+    this.outgoing++;
+    let finished = false;
+    return () => {
+      if (finished) return;
+      finished = true;
+      if (--this.outgoing > 0) return;
+      for (const deliver of this.heldDeliveries.splice(0)) deliver();
+    };
   }
 
   /** An invoked child session ended on its own (done.invoke follows as an event). */
@@ -264,8 +294,8 @@ export class Session implements AlgorithmHost {
   }
 
   startInvoke(inv: InvokeDef): void {
+    const invokeid = inv.id ?? `${inv.state.id}.${this.engine.uniqueId('invoke')}`;
     try {
-      const invokeid = inv.id ?? `${inv.state.id}.${this.engine.uniqueId('invoke')}`;
       if (inv.idlocation) this.dm.assign(inv.idlocation, invokeid);
       const type = inv.typeexpr ? String(this.dm.evaluate(inv.typeexpr)) : inv.type ?? 'scxml';
       const invoker = this.engine.invoker(type);
@@ -274,6 +304,10 @@ export class Session implements AlgorithmHost {
       const pairs: [string, unknown][] = inv.namelist.map((ref) => [ref.source, this.dm.evaluate(ref)]);
       pairs.push(...evaluateParams(inv.params, this.dm));
       const content = inv.content && !inv.inlineChart ? evaluateContent(inv.content, this.dm) : undefined;
+      // Registered before it starts: a child may run to completion inside start(), and then
+      // invocationEnded() must find (and remove) it.
+      this.invokeIds.set(inv, invokeid);
+      this.invocations.set(invokeid, NOT_STARTED);
       const invocation = invoker.start({
         invokeid, type,
         src: srcText ? new URL(srcText, this.chart.baseUrl) : null,
@@ -281,9 +315,10 @@ export class Session implements AlgorithmHost {
         data: this.dm.exportValue(pairsToObject(pairs)) as Record<string, unknown>,
         parent: this,
       });
-      this.invocations.set(invokeid, invocation);
-      this.invokeIds.set(inv, invokeid);
+      if (this.invocations.get(invokeid) === NOT_STARTED) this.invocations.set(invokeid, invocation);
     } catch (err) {
+      this.invokeIds.delete(inv);
+      this.invocations.delete(invokeid);
       this.state.internalQueue.push(errorExecution(err, inv.loc));
     }
   }
@@ -292,10 +327,11 @@ export class Session implements AlgorithmHost {
     const invokeid = this.invokeIds.get(inv);
     if (invokeid === undefined) return;
     this.invokeIds.delete(inv);
-    this.cancelledInvokes.add(invokeid);
     const invocation = this.invocations.get(invokeid);
+    if (!invocation) return; // it already ended: its done.invoke is still to be delivered
     this.invocations.delete(invokeid);
-    invocation?.cancel();
+    this.cancelledInvokes.add(invokeid);
+    invocation.cancel();
   }
 
   beforeExternalEvent(event: ScxmlEvent, active: readonly StateNode[]): void {
@@ -345,9 +381,15 @@ export class Session implements AlgorithmHost {
 
   private dispatchSend(request: SendRequest): void {
     const processor = this.engine.ioProcessor(request.type);
-    if (!processor) throw new EvaluationError(`<send> type '${request.type}' is not supported`);
+    const sendid = request.anonymous ? undefined : request.sendid;
+    if (!processor) throw new EvaluationError(`<send> type '${request.type}' is not supported`, null, sendid);
     if (request.delayMs <= 0) {
-      processor.send(this, request);
+      try {
+        processor.send(this, request);
+      } catch (err) {
+        // Errors caused by a send carry its id (W3C 5.10.1, sendid of error events).
+        throw err instanceof EvaluationError ? new EvaluationError(err.message, err.ref, sendid) : err;
+      }
       return;
     }
     let timers = this.delayed.get(request.sendid);

@@ -22,7 +22,11 @@ export class RunawayError extends Error {
 export function interpret(s: InterpreterState): void {
   const { chart } = s;
   if (chart.binding === 'early') for (const state of chart.states) s.host.initializeData(state);
-  else s.host.initializeData(chart.root);
+  else {
+    // Late binding (W3C 5.3): every variable exists from the start; values come on first entry.
+    for (const state of chart.states) for (const d of state.data) if (!s.dm.isDeclared(d.id)) s.dm.declare(d.id, undefined);
+    s.host.initializeData(chart.root);
+  }
   s.running = true;
   if (chart.script.length) s.host.execute(chart.script);
   enterStates(s, [chart.root.initial!]);

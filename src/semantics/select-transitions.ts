@@ -2,6 +2,7 @@ import type { StateNode, Transition } from '../model/chart.js';
 import { internalEvent, nameMatches, type ScxmlEvent } from '../model/event.js';
 import { formatLocation, type SourceLocation } from '../model/location.js';
 import type { InterpreterState } from './state.js';
+import { EvaluationError } from '../datamodel/datamodel.js';
 import { activeAtomicStates, isDescendant } from './configuration.js';
 import { computeExitSetOf } from './exit-entry.js';
 
@@ -48,7 +49,8 @@ function conditionMatch(s: InterpreterState, t: Transition): boolean {
 
 export function errorExecution(err: unknown, loc: SourceLocation): ScxmlEvent {
   const message = err instanceof Error ? err.message : String(err);
-  return { ...internalEvent('error.execution', { message, location: formatLocation(loc) }), type: 'platform' };
+  const sendid = err instanceof EvaluationError ? err.sendid : undefined;
+  return { ...internalEvent('error.execution', { message, location: formatLocation(loc) }), type: 'platform', sendid };
 }
 
 /**

@@ -5,7 +5,13 @@ import type { CodeRef } from '../../model/chart.js';
 
 const OPTIONS: acorn.Options = { ecmaVersion: 'latest', sourceType: 'script' };
 
-export function parseExpression(source: string): acorn.Expression {
+/** Authors often end an expression with a semicolon ("new Foo();"): it is not part of it. */
+export function expressionText(source: string): string {
+  return source.replace(/[\s;]+$/, '');
+}
+
+export function parseExpression(text: string): acorn.Expression {
+  const source = expressionText(text);
   const node = acorn.parseExpressionAt(source, 0, OPTIONS);
   // parseExpressionAt stops at the end of the first expression: anything after it is an error.
   const rest = source.slice(node.end);
@@ -79,5 +85,60 @@ export function checkEcmaScriptSyntax(ref: CodeRef): string | null {
     return null;
   } catch (err) {
     return (err as Error).message;
+  }
+}
+
+/**
+ * `typeof x` must answer "undefined" for an undeclared x, but in a session scope every unknown
+ * name resolves to the scope (which throws ReferenceError on read). Rewrites each `typeof x`
+ * whose x is bound nowhere in the code itself into a call of `helper(scopeName, "x")`.
+ */
+export function rewriteTypeof(source: string, kind: 'expr' | 'script', helper: string, scopeName: string): string {
+  if (!source.includes('typeof')) return source;
+  let root: acorn.Node;
+  try {
+    root = kind === 'script' ? acorn.parse(source, OPTIONS) : parseExpression(source);
+  } catch {
+    return source;
+  }
+  const bound = new Set<string>();
+  const targets: acorn.Identifier[] = [];
+  const visit = (node: unknown): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) { node.forEach(visit); return; }
+    const n = node as acorn.Node & Record<string, unknown>;
+    if (typeof n.type !== 'string') return;
+    if (n.type === 'UnaryExpression' && n.operator === 'typeof' && (n.argument as acorn.Node).type === 'Identifier') {
+      targets.push(n.argument as acorn.Identifier);
+    }
+    if (n.type === 'VariableDeclarator') collectBindings(n.id as acorn.Pattern, bound);
+    if ((n.type === 'FunctionDeclaration' || n.type === 'FunctionExpression' || n.type === 'ArrowFunctionExpression')) {
+      const fn = n as unknown as acorn.Function;
+      if (fn.id) bound.add(fn.id.name);
+      fn.params.forEach((p) => collectBindings(p, bound));
+    }
+    if (n.type === 'CatchClause' && n.param) collectBindings(n.param as acorn.Pattern, bound);
+    if (n.type === 'ClassDeclaration' && n.id) bound.add((n.id as acorn.Identifier).name);
+    for (const key of Object.keys(n)) if (key !== 'type') visit(n[key]);
+  };
+  visit(root);
+  let out = source;
+  for (const id of targets.filter((t) => !bound.has(t.name)).sort((a, b) => b.start - a.start)) {
+    // Replace `typeof x` (from the operator) by the helper call.
+    const opStart = out.lastIndexOf('typeof', id.start);
+    out = `${out.slice(0, opStart)}${helper}(${scopeName},${JSON.stringify(id.name)})${out.slice(id.end)}`;
+  }
+  return out;
+}
+
+function collectBindings(p: acorn.Pattern | null | undefined, into: Set<string>): void {
+  if (!p) return;
+  switch (p.type) {
+    case 'Identifier': into.add(p.name); break;
+    case 'ObjectPattern': for (const prop of p.properties) collectBindings(prop.type === 'RestElement' ? prop.argument : prop.value, into); break;
+    case 'ArrayPattern': for (const e of p.elements) collectBindings(e, into); break;
+    case 'RestElement': collectBindings(p.argument, into); break;
+    case 'AssignmentPattern': collectBindings(p.left, into); break;
+    default: break;
   }
 }

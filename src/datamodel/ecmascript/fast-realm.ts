@@ -5,8 +5,8 @@ import type { ScxmlEvent } from '../../model/event.js';
 import {
   EvaluationError, type ChartDataModel, type DataModelOptions, type SessionDataModel, type SystemVariables,
 } from '../datamodel.js';
-import { locationRoot, scriptDeclarations } from './analyse.js';
-import { copyData } from '../copy-data.js';
+import { expressionText, locationRoot, rewriteTypeof, scriptDeclarations } from './analyse.js';
+import { copyData, type ValueFactory } from '../copy-data.js';
 
 type Compiled =
   | { kind: 'expr'; fn: (scope: object) => unknown }
@@ -16,6 +16,9 @@ type Compiled =
 
 /** Identifiers the compiled wrappers use; the scope proxy never claims them. */
 const INTERNAL = '__orx_';
+const TYPEOF = `${INTERNAL}typeof`;
+/** The proxy answers this key with its target (for the typeof helper). */
+const TARGET = `${INTERNAL}target`;
 const SYSTEM_VARIABLES = new Set(['_event', '_sessionid', '_name', '_ioprocessors']);
 
 /**
@@ -29,12 +32,18 @@ export class FastEcmaScriptChartModel implements ChartDataModel {
   private readonly realmGlobal: Record<string, unknown>;
   private readonly compiled: (Compiled | undefined)[];
   private readonly handler: ProxyHandler<Record<string, unknown>>;
+  /** Builds copies of incoming values out of the realm's own Object and Array. */
+  readonly values: ValueFactory;
 
   constructor(private readonly chart: CompiledChart, _options: DataModelOptions) {
     this.context = vm.createContext({});
     this.realmGlobal = vm.runInContext('globalThis', this.context) as Record<string, unknown>;
     this.compiled = new Array(chart.code.length);
+    vm.runInContext(`function ${TYPEOF}(s, name) { var t = s.${TARGET}; return name in t ? typeof t[name] : name in globalThis ? typeof globalThis[name] : 'undefined'; }`, this.context);
     const realmGlobal = this.realmGlobal;
+    const RealmObject = realmGlobal.Object as ObjectConstructor;
+    const RealmArray = realmGlobal.Array as ArrayConstructor;
+    this.values = { newObject: () => new RealmObject() as Record<string, unknown>, newArray: () => new RealmArray() };
     const ReferenceErrorInRealm = realmGlobal.ReferenceError as ErrorConstructor;
     const TypeErrorInRealm = realmGlobal.TypeError as ErrorConstructor;
     this.handler = {
@@ -47,6 +56,7 @@ export class FastEcmaScriptChartModel implements ChartDataModel {
       },
       get(target, key) {
         if (key in target) return target[key as string];
+        if (key === TARGET) return target;
         if (typeof key === 'symbol') return undefined;
         throw new ReferenceErrorInRealm(`${key} is not defined`);
       },
@@ -65,7 +75,7 @@ export class FastEcmaScriptChartModel implements ChartDataModel {
       const opts = { filename: ref.loc.file, lineOffset: ref.loc.line - 2, columnOffset: 0 };
       switch (ref.kind) {
         case 'expr': case 'cond':
-          c = { kind: 'expr', fn: vm.runInContext(`(function(${INTERNAL}s){with(${INTERNAL}s){return (\n${ref.source}\n);}})`, this.context, opts) };
+          c = { kind: 'expr', fn: vm.runInContext(`(function(${INTERNAL}s){with(${INTERNAL}s){return (\n${rewriteTypeof(expressionText(ref.source), 'expr', TYPEOF, `${INTERNAL}s`)}\n);}})`, this.context, opts) };
           break;
         case 'location':
           c = { kind: 'location', root: locationRoot(ref.source), fn: vm.runInContext(`(function(${INTERNAL}s,${INTERNAL}v){with(${INTERNAL}s){(\n${ref.source}\n)=${INTERNAL}v;}})`, this.context, opts) };
@@ -75,7 +85,7 @@ export class FastEcmaScriptChartModel implements ChartDataModel {
           // Top-level functions become datamodel variables: exported at block entry, where the
           // block-scoped function binding is already initialised.
           const exports = functions.map((f) => `${INTERNAL}s.${f}=${f};`).join('');
-          c = { kind: 'script', vars, fn: vm.runInContext(`(function(${INTERNAL}s){with(${INTERNAL}s){${exports}\n${ref.source}\n}})`, this.context, opts) };
+          c = { kind: 'script', vars, fn: vm.runInContext(`(function(${INTERNAL}s){with(${INTERNAL}s){${exports}\n${rewriteTypeof(ref.source, 'script', TYPEOF, `${INTERNAL}s`)}\n}})`, this.context, opts) };
           break;
         }
       }
@@ -90,7 +100,7 @@ export class FastEcmaScriptChartModel implements ChartDataModel {
     const target = vm.runInContext('Object.create(null)', this.context) as Record<string, unknown>;
     target._sessionid = system.sessionid;
     target._name = system.name;
-    target._ioprocessors = copyData(system.ioprocessors);
+    target._ioprocessors = copyData(system.ioprocessors, this.values);
     target.In = system.In;
     return new FastSession(this, target, new Proxy(target, this.handler));
   }
@@ -154,12 +164,12 @@ class FastSession implements SessionDataModel {
   setEvent(event: ScxmlEvent): void {
     this.target._event = Object.freeze({
       name: event.name, type: event.type, sendid: event.sendid, origin: event.origin,
-      origintype: event.origintype, invokeid: event.invokeid, data: event.data, raw: event.raw,
+      origintype: event.origintype, invokeid: event.invokeid, data: this.importValue(event.data), raw: event.raw,
     });
   }
 
   importValue(value: unknown): unknown {
-    return value;
+    return copyData(value, this.model.values);
   }
 
   xmlValue(xml: string): unknown {

@@ -1,0 +1,14 @@
+export { createEngine, Engine, type EngineOptions, type LogEntry, type StartOptions } from './runtime/engine.js';
+export { Session, type SessionResult, type SessionStatus } from './runtime/session.js';
+export { RealClock, VirtualClock, type Clock, type TimerHandle } from './runtime/clock.js';
+export type { Limits } from './runtime/limits.js';
+export type { EventIOProcessor } from './runtime/io-processor.js';
+export type { Invoker, Invocation, InvokeRequest } from './runtime/invoker.js';
+export { formatDiagnostic, DIAGNOSTIC_CODES, type Diagnostic, type DiagnosticCode, type Severity } from './model/diagnostics.js';
+export type { SourceLocation } from './model/location.js';
+export type { ActionDefinition, ActionNode, CompiledChart, CodeRef, StateNode, Transition } from './model/chart.js';
+export type { ScxmlEvent } from './model/event.js';
+export type { ExecContext, SendRequest } from './exec/context.js';
+export type { CompileContext } from './compile/compile-context.js';
+export type { ChartSource, LoadResult } from './compile/load.js';
+export { EvaluationError, type DataModelDefinition, type SessionDataModel, type ChartDataModel } from './datamodel/datamodel.js';
