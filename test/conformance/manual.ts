@@ -81,19 +81,21 @@ async function checkIllFormedExpression(id: string): Promise<void> {
   assert.equal(bad.length, 1, `expected exactly one ill-formed expression in ${chart}, found ${JSON.stringify(bad)}`);
   const { expr, line } = bad[0];
 
+  // Orchestrion runs such charts (the expression raises error.execution when evaluated, W3C 5.9)
+  // and flags the expression at load: `check` reports a warning at its line, and exits 0.
   const checked = await runCli(['check', chart], { wallMs: 10_000 });
-  const diagnostics = errorDiagnostics(checked.stderr);
-  assert.equal(checked.exitCode, 2, `\`check\` must exit 2 for the illegal expr="${expr}" (line ${line}); ${explain(checked)}`);
+  const flagged = checked.stderr.split('\n').filter((l) => /: warning ORX0201: /.test(l));
+  assert.equal(checked.exitCode, 0, `\`check\` reports ill-formed expressions as warnings and exits 0; ${explain(checked)}`);
   assert.ok(
-    diagnostics.some((d) => d.includes(`:${line}:`)),
-    `\`check\` must report the illegal expr="${expr}" at line ${line} (":${line}:"); error diagnostics: ${JSON.stringify(diagnostics)}`,
+    flagged.some((d) => d.includes(`:${line}:`)),
+    `\`check\` must flag the illegal expr="${expr}" at line ${line} (":${line}:"); warnings: ${JSON.stringify(flagged)}`,
   );
 
   // The test allows either behaviour at run time: reject the document, or run it and raise error.execution (→ pass).
   const run = await runChart(chart);
   assert.ok(
-    run.exitCode === 2 || (run.exitCode === 0 && run.result?.final === 'pass'),
-    `\`run\` must either reject the chart (exit 2) or reach "pass" via error.execution; ${explain(run)}`,
+    run.exitCode === 0 && run.result?.final === 'pass',
+    `\`run\` must reach "pass" via error.execution; ${explain(run)}`,
   );
 }
 
@@ -202,14 +204,14 @@ export const manualChecks: ManualCheck[] = [
     mustDo:
       '`<assign location="Var1" expr="return"/>` is an illegal expression: the processor may reject the document, but if it runs it, it must raise error.execution (which leads to pass).',
     howChecked:
-      '`check` exits 2 with an error diagnostic at the line of the one expr/cond in the chart that does not compile; `run` either rejects the chart (exit 2) or reaches "pass".',
+      '`check` flags the one expr/cond in the chart that does not compile with warning ORX0201 at its line; `run` loads the chart and reaches "pass" through error.execution.',
     check: () => checkIllFormedExpression('313'),
   },
   {
     id: '314',
     mustDo:
       'Same illegal `expr="return"`, but in s03, reached through s01 and s02: the processor may reject the document; if it runs it, no error may be raised before s03 evaluates the expression, and then error.execution must be raised (pass).',
-    howChecked: 'As for 313: `check` exits 2 with a diagnostic at the expression\'s line; `run` either rejects the chart (exit 2) or reaches "pass".',
+    howChecked: 'As for 313: `check` flags the expression with warning ORX0201 at its line; `run` reaches "pass".',
     check: () => checkIllFormedExpression('314'),
   },
   {

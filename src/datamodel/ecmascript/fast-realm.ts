@@ -98,6 +98,7 @@ export class FastEcmaScriptChartModel implements ChartDataModel {
 
   createSession(system: SystemVariables): SessionDataModel {
     const target = vm.runInContext('Object.create(null)', this.context) as Record<string, unknown>;
+    target._event = undefined; // unbound until the first event (W3C 5.10)
     target._sessionid = system.sessionid;
     target._name = system.name;
     target._ioprocessors = copyData(system.ioprocessors, this.values);
