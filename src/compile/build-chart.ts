@@ -4,7 +4,7 @@ import type {
 } from '../model/chart.js';
 import type { DiagnosticSink } from '../model/diagnostics.js';
 import type { SourceLocation } from '../model/location.js';
-import { attr, attrNode, childElements, serializeXml, textContent, type XmlElement } from '../parse/xml-tree.js';
+import { attr, attrNode, childElements, firstContentLoc, serializeXml, textContent, type XmlElement } from '../parse/xml-tree.js';
 import { SCXML_NS } from '../exec/core-actions.js';
 import { classifyText } from '../exec/values.js';
 import type { CompileContext } from './compile-context.js';
@@ -113,7 +113,8 @@ export function buildChart(root: XmlElement, file: string, baseUrl: URL, env: Bu
       return ctx.code(kind, a.value, a.loc);
     },
     exclusive(el, names, required = false) {
-      const present = names.filter((n) => attr(el, n) !== undefined);
+      // In source order, so the report points at the attribute that makes the conflict.
+      const present = el.attributes.filter((a) => a.uri === '' && names.includes(a.name)).map((a) => a.name);
       if (present.length > 1) sink.error('ORX0107', attrNode(el, present[1])!.loc, `<${el.name}> may not have both '${present[0]}' and '${present[1]}'`);
       if (required && present.length === 0) sink.error('ORX0106', el.loc, `<${el.name}> requires one of ${names.map((n) => `'${n}'`).join(' or ')}`);
       return present.length;
@@ -198,7 +199,7 @@ export function buildChart(root: XmlElement, file: string, baseUrl: URL, env: Bu
 
   function reportText(el: XmlElement) {
     for (const c of el.children) {
-      if (c.kind === 'text' && c.text.trim() !== '') sink.error('ORX0115', c.loc, `text is not allowed inside <${el.local}>`);
+      if (c.kind === 'text' && c.text.trim() !== '') sink.error('ORX0115', firstContentLoc(c), `text is not allowed inside <${el.local}>`);
     }
   }
 

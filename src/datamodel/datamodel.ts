@@ -40,6 +40,8 @@ export class EvaluationError extends Error {
 }
 
 export interface SessionDataModel {
+  /** A macrostep starts: runaway budgets start again. */
+  beginMacrostep(): void;
   evaluate(ref: CodeRef): unknown;
   /** Cond: evaluate and convert to boolean, as the datamodel defines it. */
   test(ref: CodeRef): boolean;

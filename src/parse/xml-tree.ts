@@ -7,6 +7,7 @@ export interface XmlAttribute {
   readonly local: string;
   readonly uri: string;
   readonly value: string;
+  /** The first character of the attribute's name. */
   readonly loc: SourceLocation;
 }
 
@@ -21,6 +22,7 @@ export interface XmlElement {
   readonly nsInScope: Readonly<Record<string, string>>;
   readonly attributes: readonly XmlAttribute[];
   readonly children: XmlNode[];
+  /** The '<' of the start tag. */
   readonly loc: SourceLocation;
 }
 
@@ -28,6 +30,7 @@ export interface XmlText {
   readonly kind: 'text';
   readonly text: string;
   readonly cdata: boolean;
+  /** Where the text begins (for CDATA, its content): line 1 of a script's source is this line. */
   readonly loc: SourceLocation;
 }
 
@@ -35,50 +38,112 @@ export type XmlNode = XmlElement | XmlText;
 
 export const MAX_XML_DEPTH = 1000;
 
+/** Thrown from a saxes handler to stop at the first fatal error: what follows it is recovery noise. */
+const STOP = Symbol('stop');
+
+/**
+ * Maps string offsets to 1-based line and column. Columns count Unicode code points (a tab is
+ * one column), as saxes does; CR LF and a lone CR end a line, as in XML.
+ */
+function locator(text: string, file: string): (offset: number) => SourceLocation {
+  const lineStarts = [0];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) lineStarts.push(i + 1);
+  }
+  return (offset) => {
+    let lo = 0, hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (lineStarts[mid] <= offset) lo = mid; else hi = mid - 1;
+    }
+    let column = 1;
+    for (let i = lineStarts[lo]; i < offset; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 0xdc00 || c > 0xdfff) column++; // the low half of a surrogate pair is not a column
+    }
+    return { file, line: lo + 1, column };
+  };
+}
+
 /**
  * Parses a document into a tree with a location on every node. Never throws: malformed XML
- * becomes ORX0002 diagnostics at the position saxes reports, and the result is null.
+ * becomes one ORX0002 diagnostic (the first fatal error; the parser stops there) and the result
+ * is null. Locations come from offsets into `text`, so entities, multi-line start tags and
+ * attribute values do not shift them.
  */
 export function parseXmlTree(text: string, file: string, sink: DiagnosticSink): XmlElement | null {
   const parser = new SaxesParser({ xmlns: true, position: true });
+  const at = locator(text, file);
   const stack: { el: XmlElement; children: XmlNode[] }[] = [];
   let root: XmlElement | null = null;
   let failed = false;
-  let tagStart: SourceLocation = { file, line: 1, column: 1 };
+  let tagStart = 0; // offset of the '<' of the start tag being read
+  let attrScan = 0; // where the next attribute name of that tag may start
+  let markupEnd = 0; // offset just after the last markup (tag, comment, PI, CDATA, declaration)
+  let lastClosed: XmlElement | null = null;
   const pendingAttrs: XmlAttribute[] = [];
 
   const here = (): SourceLocation => ({ file, line: parser.line, column: Math.max(1, parser.column) });
+  const firstNonSpace = (from: number) => {
+    const m = /[^ \t\r\n]/g; // XML whitespace only
+    m.lastIndex = from;
+    return m.exec(text)?.index ?? from;
+  };
+  const fail = (loc: SourceLocation, message: string): never => {
+    failed = true;
+    sink.error('ORX0002', loc, `malformed XML: ${message}`);
+    throw STOP;
+  };
 
   parser.on('error', (err) => {
-    failed = true;
     // saxes prefixes its message with "line:column: "; keep only the text.
     const message = err.message.replace(/^(?:[^:]*:)?\d+:\d+:\s*/, '');
-    sink.error('ORX0002', here(), `malformed XML: ${message}`);
+    const endTag = text.lastIndexOf('</', parser.position - 1);
+    if (message === 'unexpected close tag.' && lastClosed) {
+      // saxes has just implicitly closed `lastClosed` to match this end tag.
+      const name = text.slice(endTag + 2, parser.position - 1).trim();
+      fail(at(endTag), `end tag </${name}> does not match the start tag <${lastClosed.name}> at line ${lastClosed.loc.line}`);
+    }
+    if (message.startsWith('unmatched closing tag')) fail(at(endTag), message);
+    if (message.startsWith('unclosed tag') && stack.length) fail(stack[stack.length - 1].el.loc, `<${stack[stack.length - 1].el.name}> is never closed`);
+    if (message.startsWith('text data outside of root node')) fail(at(firstNonSpace(markupEnd)), message);
+    if (message.startsWith('documents may contain only one root') || message.startsWith('unbound namespace prefix')) fail(at(tagStart), message);
+    if (message === 'disallowed character.' && text[parser.position - 1] === '<') {
+      // saxes reads a '<' as part of an attribute value only when a closing quote is missing.
+      fail(here(), "'<' is not allowed in an attribute value (is a closing quote missing?)");
+    }
+    fail(here(), message);
   });
   parser.on('doctype', () => {
     // DTDs can declare entities (billion laughs, external entities): refuse them outright.
-    failed = true;
-    sink.error('ORX0002', here(), 'malformed XML: DOCTYPE declarations are not allowed in SCXML documents');
+    fail(at(text.indexOf('<!DOCTYPE', markupEnd)), 'DOCTYPE declarations are not allowed in SCXML documents');
   });
+  const endMarkup = () => { markupEnd = parser.position; };
+  parser.on('xmldecl', endMarkup);
+  parser.on('comment', endMarkup);
+  parser.on('processinginstruction', endMarkup);
   parser.on('opentagstart', (tag) => {
-    tagStart = { file, line: parser.line, column: Math.max(1, parser.column - tag.name.length - 1) };
+    // Called once the name has been read: the '<' is the last one before it.
+    tagStart = text.lastIndexOf('<', parser.position - 1);
+    attrScan = tagStart + 1 + tag.name.length;
     pendingAttrs.length = 0;
   });
   parser.on('attribute', (attr) => {
-    const width = attr.name.length + attr.value.length + 3;
+    // Called just after the closing quote; the name is the first thing after the previous attribute.
+    const nameStart = firstNonSpace(attrScan);
+    attrScan = parser.position;
     pendingAttrs.push({
       name: attr.name,
       local: (attr as { local?: string }).local ?? attr.name,
       uri: (attr as { uri?: string }).uri ?? '',
       value: attr.value,
-      loc: { file, line: parser.line, column: Math.max(1, parser.column - width + 1) },
+      loc: at(nameStart),
     });
   });
   parser.on('opentag', (tag: SaxesTagNS) => {
-    if (stack.length >= MAX_XML_DEPTH) {
-      if (!failed) sink.error('ORX0002', tagStart, `malformed XML: elements nested deeper than ${MAX_XML_DEPTH} levels`);
-      failed = true;
-    }
+    endMarkup();
+    if (stack.length >= MAX_XML_DEPTH) fail(at(tagStart), `elements nested deeper than ${MAX_XML_DEPTH} levels`);
     const parentNs = stack.length ? stack[stack.length - 1].el.nsInScope : {};
     const declared = tag.ns ?? {};
     const nsInScope = Object.keys(declared).length ? { ...parentNs, ...declared } : parentNs;
@@ -91,32 +156,47 @@ export function parseXmlTree(text: string, file: string, sink: DiagnosticSink): 
     const children: XmlNode[] = [];
     const el: XmlElement = {
       kind: 'element', name: tag.name, local: tag.local, uri: tag.uri, prefix: tag.prefix,
-      nsInScope, attributes, children, loc: tagStart,
+      nsInScope, attributes, children, loc: at(tagStart),
     };
     if (stack.length) stack[stack.length - 1].children.push(el);
     else root = el;
     stack.push({ el, children });
   });
   parser.on('closetag', () => {
-    stack.pop();
+    endMarkup();
+    lastClosed = stack.pop()?.el ?? null;
   });
   parser.on('text', (t) => {
-    if (stack.length) stack[stack.length - 1].children.push({ kind: 'text', text: t, cdata: false, loc: here() });
+    // Emitted at the next '<'; the text began where the previous markup ended.
+    if (stack.length) stack[stack.length - 1].children.push({ kind: 'text', text: t, cdata: false, loc: at(markupEnd) });
   });
   parser.on('cdata', (t) => {
-    if (stack.length) stack[stack.length - 1].children.push({ kind: 'text', text: t, cdata: true, loc: here() });
+    const start = text.indexOf('<![CDATA[', markupEnd) + '<![CDATA['.length;
+    endMarkup();
+    if (stack.length) stack[stack.length - 1].children.push({ kind: 'text', text: t, cdata: true, loc: at(start) });
   });
   try {
     parser.write(text).close();
   } catch (err) {
-    failed = true;
-    sink.error('ORX0002', here(), `malformed XML: ${(err as Error).message}`);
+    if (err !== STOP) {
+      failed = true;
+      sink.error('ORX0002', here(), `malformed XML: ${(err as Error).message}`);
+    }
   }
   if (!failed && !root) {
     sink.error('ORX0002', here(), 'malformed XML: the document has no root element');
     return null;
   }
   return failed ? null : root;
+}
+
+/** Where the first non-whitespace character of a text node is (for "text not allowed" reports). */
+export function firstContentLoc(node: XmlText): SourceLocation {
+  let { line, column } = node.loc;
+  for (const ch of node.text) {
+    if (ch === '\n') { line++; column = 1; } else if (ch === ' ' || ch === '\t' || ch === '\r') column++; else break;
+  }
+  return { file: node.loc.file, line, column };
 }
 
 export function attr(el: XmlElement, name: string): string | undefined {

@@ -140,7 +140,7 @@ export class Engine {
   chartDataModel(chart: CompiledChart): ChartDataModel {
     let model = this.chartModels.get(chart);
     if (!model) {
-      model = this.datamodels.get(chart.datamodel)!.createChartModel(chart, { sandbox: this.sandbox });
+      model = this.datamodels.get(chart.datamodel)!.createChartModel(chart, { sandbox: this.sandbox, limits: this.limits });
       this.chartModels.set(chart, model);
     }
     return model;

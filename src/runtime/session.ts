@@ -203,6 +203,7 @@ export class Session implements AlgorithmHost {
 
   private runAlgorithm(run: () => void): void {
     this.inMacrostep = true;
+    this.dm.beginMacrostep();
     try {
       run();
     } catch (err) {

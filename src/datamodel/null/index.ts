@@ -23,6 +23,7 @@ class NullSession implements SessionDataModel {
     if (m) return this.system.In(m[2]);
     throw new EvaluationError(`the null datamodel cannot evaluate '${ref.source}'`, ref);
   }
+  beginMacrostep(): void { /* nothing runs */ }
   test(ref: CodeRef): boolean { return Boolean(this.evaluate(ref)); }
   assign(location: CodeRef): void { throw new EvaluationError('the null datamodel has no locations', location); }
   runScript(ref: CodeRef): void { throw new EvaluationError('the null datamodel cannot run scripts', ref); }
