@@ -16,8 +16,9 @@ Run options:
   --sandbox fast|isolated  ECMAScript sandbox mode (default fast)
   --event name[=json]      send an external event after start (repeatable, in order)
   --no-http                do not open the BasicHTTP listener on loopback
+  -h, --help               show this help and exit 0
 
-Exit codes: 0 top-level final reached; 1 ended otherwise (idle, timeout, error); 2 chart not loadable.
+Exit codes: 0 top-level final reached; 1 ended otherwise (idle, timeout, error); 2 chart not loadable or usage error.
 
 Examples:
   run-scxml examples/hello.scxml
@@ -62,9 +63,14 @@ export async function main(argv: string[]): Promise<number> {
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
-    if (values.help || positionals.length === 0) {
-      out(HELP);
-      return values.help ? 0 : EXIT_LOAD_ERROR;
+    if (values.help) {
+      out(HELP.trimEnd());
+      return 0;
+    }
+    // No chart: a usage error, so the help goes to stderr with exit 2.
+    if (positionals.length === 0) {
+      err(HELP.trimEnd());
+      return EXIT_LOAD_ERROR;
     }
     const [first, ...rest] = positionals;
     const command = first === 'run' || first === 'check' ? first : 'run';

@@ -40,6 +40,7 @@ export async function runCommand(options: RunOptions, out: (line: string) => voi
     if (options.json) out(JSON.stringify({ status: 'error', final: null, configuration: [], message: 'the chart could not be loaded' }));
     return EXIT_LOAD_ERROR;
   }
+  if (options.sandbox === 'isolated' || loaded.chart.sandbox === 'isolated') await engine.ready();
   if (options.http) {
     try {
       await engine.listen();

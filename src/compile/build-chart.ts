@@ -2,12 +2,13 @@ import type {
   ActionDefinition, ActionNode, CodeRef, CompiledChart, ContentDecl, DataDecl, DoneData, ExecBlock,
   InlineValue, InvokeDef, ParamDecl, StateKind, StateNode, Transition,
 } from '../model/chart.js';
-import type { DiagnosticSink } from '../model/diagnostics.js';
+import { hasErrors, type DiagnosticSink } from '../model/diagnostics.js';
 import type { SourceLocation } from '../model/location.js';
 import { attr, attrNode, childElements, firstContentLoc, serializeXml, textContent, type XmlElement } from '../parse/xml-tree.js';
 import { SCXML_NS } from '../exec/core-actions.js';
 import { classifyText } from '../exec/values.js';
 import type { CompileContext } from './compile-context.js';
+import { lintChart } from './lint.js';
 import type { DataModelDefinition } from '../datamodel/datamodel.js';
 import { findLCCA, isDescendant } from '../semantics/configuration.js';
 
@@ -43,6 +44,8 @@ const SCXML_ELEMENTS = new Set([
   'raise', 'if', 'elseif', 'else', 'foreach', 'log', 'datamodel', 'data', 'assign', 'donedata',
   'content', 'param', 'script', 'send', 'cancel', 'invoke', 'finalize',
 ]);
+/** Orchestrion's own attributes on SCXML elements (e.g. orx:sandbox on <scxml>). */
+export const ORCHESTRION_NS = 'urn:orchestrion:scxml';
 const ID_PATTERN = /^[A-Za-z_][\w.\-:]*$/;
 
 /**
@@ -52,6 +55,11 @@ const ID_PATTERN = /^[A-Za-z_][\w.\-:]*$/;
  */
 export function buildChart(root: XmlElement, file: string, baseUrl: URL, env: BuildEnvironment): CompiledChart {
   const { sink } = env;
+  if (!(root.uri === SCXML_NS && root.local === 'scxml')) {
+    // Checked against the wrong vocabulary, every element would be an error: one says it all.
+    sink.error('ORX0003', root.loc, `the root element must be <scxml> in namespace ${SCXML_NS}, found <${root.name}>${root.uri ? ` in '${root.uri}'` : ' in no namespace'}`);
+    return emptyChart(root, file, baseUrl, sink);
+  }
   const code: CodeRef[] = [];
   const states: StateNode[] = [];
   const transitions: Transition[] = [];
@@ -67,6 +75,10 @@ export function buildChart(root: XmlElement, file: string, baseUrl: URL, env: Bu
     sink.error('ORX0113', attrNode(root, 'datamodel')?.loc ?? root.loc,
       `datamodel '${datamodelName}' is not supported (available: ${[...env.datamodels.keys()].join(', ')})`);
     datamodel = env.datamodels.get('ecmascript')!;
+  }
+  const sandboxAttr = root.attributes.find((a) => a.uri === ORCHESTRION_NS && a.local === 'sandbox');
+  if (sandboxAttr && sandboxAttr.value !== 'fast' && sandboxAttr.value !== 'isolated') {
+    sink.error('ORX0108', sandboxAttr.loc, `sandbox must be "fast" or "isolated", not '${sandboxAttr.value}'`);
   }
   const binding = attr(root, 'binding') ?? 'early';
   if (binding !== 'early' && binding !== 'late') sink.error('ORX0108', attrNode(root, 'binding')!.loc, `binding must be "early" or "late", not '${binding}'`);
@@ -352,7 +364,7 @@ export function buildChart(root: XmlElement, file: string, baseUrl: URL, env: Bu
     if (target) pendingTargets.push({ t, ids: target.value.split(/\s+/).filter(Boolean), loc: target.loc, attrName: 'target' });
     else if (!selectable) sink.error('ORX0106', el.loc, 'this <transition> requires a target');
     if (selectable && !target && events.length === 0 && !t.cond) {
-      sink.warning('ORX0302', el.loc, 'an eventless, targetless transition without cond is always enabled and loops forever');
+      sink.warning('ORX0304', el.loc, 'an eventless, targetless transition without cond is always enabled and loops forever');
     }
     return t;
   }
@@ -426,8 +438,6 @@ export function buildChart(root: XmlElement, file: string, baseUrl: URL, env: Bu
   }
 
   // ---- build ----
-  const isScxmlRoot = root.uri === SCXML_NS && root.local === 'scxml';
-  if (!isScxmlRoot) sink.error('ORX0003', root.loc, `the root element must be <scxml> in namespace ${SCXML_NS}, found <${root.name}>${root.uri ? ` in '${root.uri}'` : ' in no namespace'}`);
   const version = attr(root, 'version');
   if (version !== undefined && version !== '1.0') sink.error('ORX0108', attrNode(root, 'version')!.loc, `version must be "1.0", not '${version}'`);
   const rootState = buildState(root, null);
@@ -482,9 +492,26 @@ export function buildChart(root: XmlElement, file: string, baseUrl: URL, env: Bu
     }
   }
 
-  return {
-    file, name: attr(root, 'name') ?? null, datamodel: datamodelName, binding: binding === 'late' ? 'late' : 'early',
+  const chart: CompiledChart = {
+    file, name: attr(root, 'name') ?? null, datamodel: datamodelName,
+    sandbox: sandboxAttr?.value === 'fast' || sandboxAttr?.value === 'isolated' ? sandboxAttr.value : null, binding: binding === 'late' ? 'late' : 'early',
     root: rootState, states, stateById, transitions, code, script, diagnostics: sink.items, baseUrl,
+  };
+  // Lint only a sound chart: on a broken one its warnings would mostly echo the errors.
+  if (!hasErrors(sink.items)) lintChart(chart, sink);
+  return chart;
+}
+
+/** The chart of a document that is not SCXML: never run (it comes with ORX0003), only returned. */
+function emptyChart(root: XmlElement, file: string, baseUrl: URL, sink: DiagnosticSink): CompiledChart {
+  const state: StateNode = {
+    index: 0, id: '__scxml', generatedId: true, kind: 'scxml', parent: null, children: [], ancestors: [], depth: 0,
+    transitions: [], initial: null, onentry: [], onexit: [], data: [], invokes: [], donedata: null, historyType: null,
+    loc: root.loc, isAtomic: false, isCompound: false,
+  };
+  return {
+    file, name: null, datamodel: 'ecmascript', sandbox: null, binding: 'early', root: state, states: [state], stateById: new Map(),
+    transitions: [], code: [], script: [], diagnostics: sink.items, baseUrl,
   };
 }
 

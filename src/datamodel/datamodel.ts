@@ -39,6 +39,12 @@ export class EvaluationError extends Error {
   }
 }
 
+export interface ForeachSnapshot {
+  readonly length: number;
+  assignItem(index: number, location: CodeRef): void;
+  release(): void;
+}
+
 export interface SessionDataModel {
   /** A macrostep starts: runaway budgets start again. */
   beginMacrostep(): void;
@@ -46,6 +52,12 @@ export interface SessionDataModel {
   /** Cond: evaluate and convert to boolean, as the datamodel defines it. */
   test(ref: CodeRef): boolean;
   assign(location: CodeRef, value: unknown): void;
+  /** location = expr, the value staying inside the datamodel (it may not survive a copy: functions, DOM). */
+  assignExpression(location: CodeRef, expr: CodeRef): void;
+  /** <data id expr>: declare with the value of expr, kept inside the datamodel. */
+  declareExpression(id: string, expr: CodeRef): void;
+  /** <foreach>: a shallow copy of the array taken now, its items assigned one by one (W3C 4.6). */
+  foreachSnapshot(array: CodeRef): ForeachSnapshot;
   /** Is the location's root variable declared (an <assign> to an undeclared one is an error)? */
   runScript(ref: CodeRef): void;
   /** Create or overwrite a top-level variable (<data>, invoke params). */

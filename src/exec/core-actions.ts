@@ -65,19 +65,21 @@ const foreach: ActionDefinition<Foreach> = {
     };
   },
   execute(c, ctx) {
-    const value = ctx.datamodel.evaluate(c.array);
-    if (value === null || typeof value !== 'object' || typeof (value as { length?: unknown }).length !== 'number') {
-      throw new EvaluationError(`foreach array '${c.array.source}' is not an array`, c.array);
-    }
-    const items = Array.from(value as ArrayLike<unknown>);
-    for (const loc of c.index ? [c.item, c.index] : [c.item]) {
-      if (!/^[A-Za-z_$][\w$]*$/.test(loc.source.trim())) throw new EvaluationError(`'${loc.source}' is not a legal variable name`, loc);
-      if (!ctx.datamodel.isDeclared(loc.source.trim())) ctx.datamodel.declare(loc.source.trim(), undefined);
-    }
-    for (let i = 0; i < items.length; i++) {
-      ctx.datamodel.assign(c.item, items[i]);
-      if (c.index) ctx.datamodel.assign(c.index, i);
-      ctx.run(c.body);
+    const dm = ctx.datamodel;
+    const snapshot = dm.foreachSnapshot(c.array);
+    try {
+      for (const loc of c.index ? [c.item, c.index] : [c.item]) {
+        const name = loc.source.trim();
+        if (!/^[A-Za-z_$][\w$]*$/.test(name)) throw new EvaluationError(`'${loc.source}' is not a legal variable name`, loc);
+        if (!dm.isDeclared(name)) dm.declare(name, undefined);
+      }
+      for (let i = 0; i < snapshot.length; i++) {
+        snapshot.assignItem(i, c.item);
+        if (c.index) dm.assign(c.index, i);
+        ctx.run(c.body);
+      }
+    } finally {
+      snapshot.release();
     }
   },
 };
@@ -109,8 +111,8 @@ const assign: ActionDefinition<{ location: CodeRef; expr: CodeRef | null; conten
     return { location, expr, content: inline ? { expr: null, inline, loc: el.loc } : null };
   },
   execute(c, ctx) {
-    const value = c.expr ? ctx.datamodel.evaluate(c.expr) : c.content ? evaluateContent(c.content, ctx.datamodel) : undefined;
-    ctx.datamodel.assign(c.location, value);
+    if (c.expr) ctx.datamodel.assignExpression(c.location, c.expr);
+    else ctx.datamodel.assign(c.location, c.content ? evaluateContent(c.content, ctx.datamodel) : undefined);
   },
 };
 

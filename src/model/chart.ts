@@ -124,6 +124,8 @@ export interface CompiledChart {
   readonly file: string;
   readonly name: string | null;
   readonly datamodel: string;
+  /** Per-chart sandbox override (orx:sandbox on <scxml>), or null for the engine's choice. */
+  readonly sandbox: 'fast' | 'isolated' | null;
   readonly binding: 'early' | 'late';
   readonly root: StateNode;
   /** Every state in document order; states[i].index === i. */

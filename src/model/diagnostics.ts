@@ -43,6 +43,7 @@ export const DIAGNOSTIC_CODES = {
   ORX0301: 'state can never be entered',
   ORX0302: 'transition can never be taken',
   ORX0303: 'data declared but never used',
+  ORX0304: 'transition always enabled: the state machine never settles',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

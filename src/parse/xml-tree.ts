@@ -43,7 +43,8 @@ const STOP = Symbol('stop');
 
 /**
  * Maps string offsets to 1-based line and column. Columns count Unicode code points (a tab is
- * one column), as saxes does; CR LF and a lone CR end a line, as in XML.
+ * one column), as saxes does; CR LF and a lone CR end a line, as in XML. Offsets mostly come
+ * in increasing order, so a column is counted on from the previous one (long one-line charts).
  */
 function locator(text: string, file: string): (offset: number) => SourceLocation {
   const lineStarts = [0];
@@ -51,17 +52,20 @@ function locator(text: string, file: string): (offset: number) => SourceLocation
     const c = text.charCodeAt(i);
     if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) lineStarts.push(i + 1);
   }
+  // A byte order mark is not a column.
+  let last = { line: 0, offset: text.charCodeAt(0) === 0xfeff ? 1 : 0, column: 1 };
   return (offset) => {
     let lo = 0, hi = lineStarts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
       if (lineStarts[mid] <= offset) lo = mid; else hi = mid - 1;
     }
-    let column = 1;
-    for (let i = lineStarts[lo]; i < offset; i++) {
+    let { offset: i, column } = last.line === lo && last.offset <= offset ? last : { offset: lineStarts[lo], column: 1 };
+    for (; i < offset; i++) {
       const c = text.charCodeAt(i);
       if (c < 0xdc00 || c > 0xdfff) column++; // the low half of a surrogate pair is not a column
     }
+    last = { line: lo, offset, column };
     return { file, line: lo + 1, column };
   };
 }
@@ -84,7 +88,7 @@ export function parseXmlTree(text: string, file: string, sink: DiagnosticSink): 
   let lastClosed: XmlElement | null = null;
   const pendingAttrs: XmlAttribute[] = [];
 
-  const here = (): SourceLocation => ({ file, line: parser.line, column: Math.max(1, parser.column) });
+  const here = () => at(Math.max(0, parser.position - 1)); // the character saxes read last
   const firstNonSpace = (from: number) => {
     const m = /[^ \t\r\n]/g; // XML whitespace only
     m.lastIndex = from;
@@ -109,6 +113,12 @@ export function parseXmlTree(text: string, file: string, sink: DiagnosticSink): 
     if (message.startsWith('unclosed tag') && stack.length) fail(stack[stack.length - 1].el.loc, `<${stack[stack.length - 1].el.name}> is never closed`);
     if (message.startsWith('text data outside of root node')) fail(at(firstNonSpace(markupEnd)), message);
     if (message.startsWith('documents may contain only one root') || message.startsWith('unbound namespace prefix')) fail(at(tagStart), message);
+    const duplicate = /^duplicate attribute: (.*)\.$/.exec(message);
+    if (duplicate) fail([...pendingAttrs].reverse().find((a) => a.name === duplicate[1])?.loc ?? at(tagStart), message);
+    if (message === 'undefined entity.') {
+      const amp = text.lastIndexOf('&', parser.position - 1);
+      fail(at(amp), `undefined entity ${text.slice(amp, parser.position)} (only &lt; &gt; &amp; &quot; &apos; and character references exist without a DTD)`);
+    }
     if (message === 'disallowed character.' && text[parser.position - 1] === '<') {
       // saxes reads a '<' as part of an attribute value only when a closing quote is missing.
       fail(here(), "'<' is not allowed in an attribute value (is a closing quote missing?)");

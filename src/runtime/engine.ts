@@ -16,6 +16,7 @@ import { Session, type ParentLink, type SessionResult } from './session.js';
 import { createScxmlProcessor } from '../io/scxml-processor.js';
 import { BasicHttpProcessor } from '../io/basichttp-processor.js';
 import { createScxmlInvoker } from '../invoke/scxml-invoker.js';
+import { loadQuickJs } from '../datamodel/ecmascript/isolated.js';
 
 export interface EngineOptions {
   /** Sandbox of the ECMAScript datamodel: `fast` (default) or `isolated`. */
@@ -140,7 +141,7 @@ export class Engine {
   chartDataModel(chart: CompiledChart): ChartDataModel {
     let model = this.chartModels.get(chart);
     if (!model) {
-      model = this.datamodels.get(chart.datamodel)!.createChartModel(chart, { sandbox: this.sandbox, limits: this.limits });
+      model = this.datamodels.get(chart.datamodel)!.createChartModel(chart, { sandbox: chart.sandbox ?? this.sandbox, limits: this.limits });
       this.chartModels.set(chart, model);
     }
     return model;
@@ -239,6 +240,11 @@ export class Engine {
   }
 
   /* ---------- lifecycle ---------- */
+
+  /** Load what the isolated sandbox needs (QuickJS); await it before starting isolated sessions. */
+  async ready(): Promise<void> {
+    await loadQuickJs();
+  }
 
   /** Open the BasicHTTP listener on loopback; its URL appears in _ioprocessors of later sessions. */
   listen(options: { host?: string; port?: number } = {}): Promise<string> {

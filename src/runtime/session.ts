@@ -227,12 +227,12 @@ export class Session implements AlgorithmHost {
     } finally {
       this.inMacrostep = false;
     }
-    const doneData = final?.donedata ? this.doneData(final.donedata) : undefined;
+    const doneData = final?.donedata ? this.dm.exportValue(this.doneData(final.donedata)) : undefined;
     this.end({ status: 'final', final: final?.id ?? null, configuration, doneData });
     if (this.parent) {
       const { session, invokeid } = this.parent;
       session.invocationEnded(invokeid);
-      session.enqueue(externalEvent(`done.invoke.${invokeid}`, this.dm.exportValue(doneData), { invokeid }));
+      session.enqueue(externalEvent(`done.invoke.${invokeid}`, doneData, { invokeid }));
     }
   }
 
@@ -250,6 +250,7 @@ export class Session implements AlgorithmHost {
     for (const timers of this.delayed.values()) for (const t of timers) this.engine.clock.clearTimer(t);
     this.delayed.clear();
     this.externalQueue.length = 0;
+    this.dm.dispose();
     this.resolveDone(result);
     this.engine.sessionEnded(this, result);
   }
@@ -286,7 +287,8 @@ export class Session implements AlgorithmHost {
         continue;
       }
       try {
-        this.dm.declare(d.id, d.expr ? this.dm.evaluate(d.expr) : d.inline ? inlineToValue(d.inline, this.dm) : undefined);
+        if (d.expr) this.dm.declareExpression(d.id, d.expr);
+        else this.dm.declare(d.id, d.inline ? inlineToValue(d.inline, this.dm) : undefined);
       } catch (err) {
         this.dm.declare(d.id, undefined);
         this.state.internalQueue.push(errorExecution(err, d.loc));

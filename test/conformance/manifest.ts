@@ -167,9 +167,13 @@ function parseResult(line: string | undefined): CliResult | null {
 }
 
 /** `run <chart> --json` with the clock and timeout a test needs; the wall limit leaves the CLI time to report its own timeout. */
-export function runChart(chart: string, { clock, timeoutMs }: { clock: 'real' | 'virtual'; timeoutMs: number } = VIRTUAL_CLOCK): Promise<CliRun> {
-  return runCli(['run', chart, '--json', '--clock', clock, '--timeout', String(timeoutMs)], { wallMs: timeoutMs + 5_000 });
+export function runChart(chart: string, { clock, timeoutMs }: { clock: 'real' | 'virtual'; timeoutMs: number } = VIRTUAL_CLOCK, sandbox: Sandbox = 'fast'): Promise<CliRun> {
+  return runCli(['run', chart, '--json', '--clock', clock, '--timeout', String(timeoutMs), '--sandbox', sandbox], { wallMs: timeoutMs + 5_000 });
 }
+
+/** Both sandbox modes of the ECMAScript datamodel must pass every automatic chart. */
+export const SANDBOXES = ['fast', 'isolated'] as const;
+export type Sandbox = (typeof SANDBOXES)[number];
 
 export type Outcome = 'pass' | 'fail' | 'error' | 'timeout' | 'n/a';
 
@@ -185,12 +189,12 @@ export interface TestOutcome {
 }
 
 /** Runs one manifest entry and judges it: pass = exit 0 and the top-level final reached is "pass". */
-export async function runConformanceTest(e: ManifestEntry): Promise<TestOutcome> {
+export async function runConformanceTest(e: ManifestEntry, sandbox: Sandbox = 'fast'): Promise<TestOutcome> {
   const base = { id: e.id, logs: [] as string[], stderr: '', exitCode: null, durationMs: 0 };
   if (e.file === null) return { ...base, outcome: 'n/a', reason: NOT_APPLICABLE_REASON };
   let run: CliRun;
   try {
-    run = await runChart(chartPath(e), clockFor(e));
+    run = await runChart(chartPath(e), clockFor(e), sandbox);
   } catch (err) {
     return { ...base, outcome: 'error', reason: oneLine(err instanceof Error ? err.message : String(err)) };
   }

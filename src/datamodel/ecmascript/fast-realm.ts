@@ -2,7 +2,7 @@ import vm from 'node:vm';
 import type { CodeRef, CompiledChart } from '../../model/chart.js';
 import type { ScxmlEvent } from '../../model/event.js';
 import {
-  EvaluationError, type ChartDataModel, type DataModelOptions, type SessionDataModel, type SystemVariables,
+  EvaluationError, type ChartDataModel, type DataModelOptions, type ForeachSnapshot, type SessionDataModel, type SystemVariables,
 } from '../datamodel.js';
 import { expressionText, locationRoot, scriptDeclarations } from './analyse.js';
 import { instrument } from './instrument.js';
@@ -279,6 +279,23 @@ class FastSession implements SessionDataModel {
     } catch (err) {
       throw new EvaluationError(`assigning to '${location.source.trim()}': ${errorMessage(err)}`, location);
     }
+  }
+
+  assignExpression(location: CodeRef, expr: CodeRef): void {
+    this.assign(location, this.evaluate(expr));
+  }
+
+  declareExpression(id: string, expr: CodeRef): void {
+    this.declare(id, this.evaluate(expr));
+  }
+
+  foreachSnapshot(array: CodeRef): ForeachSnapshot {
+    const value = this.evaluate(array);
+    if (value === null || typeof value !== 'object' || typeof (value as { length?: unknown }).length !== 'number') {
+      throw new EvaluationError(`foreach array '${array.source}' is not an array`, array);
+    }
+    const items = Array.from(value as ArrayLike<unknown>);
+    return { length: items.length, assignItem: (i, location) => this.assign(location, items[i]), release() { /* nothing held */ } };
   }
 
   runScript(ref: CodeRef): void {

@@ -1,6 +1,6 @@
 import type { CodeRef } from '../../model/chart.js';
 import type { ScxmlEvent } from '../../model/event.js';
-import { EvaluationError, type DataModelDefinition, type SessionDataModel, type SystemVariables } from '../datamodel.js';
+import { EvaluationError, type ForeachSnapshot, type DataModelDefinition, type SessionDataModel, type SystemVariables } from '../datamodel.js';
 
 /** W3C B.1: the null datamodel has no data; its only expression is the In() predicate. */
 const IN_CALL = /^\s*In\(\s*(['"])([^'"]*)\1\s*\)\s*$/;
@@ -26,6 +26,9 @@ class NullSession implements SessionDataModel {
   beginMacrostep(): void { /* nothing runs */ }
   test(ref: CodeRef): boolean { return Boolean(this.evaluate(ref)); }
   assign(location: CodeRef): void { throw new EvaluationError('the null datamodel has no locations', location); }
+  assignExpression(location: CodeRef): void { this.assign(location); }
+  declareExpression(): void { /* nothing to hold */ }
+  foreachSnapshot(array: CodeRef): ForeachSnapshot { throw new EvaluationError('the null datamodel cannot iterate', array); }
   runScript(ref: CodeRef): void { throw new EvaluationError('the null datamodel cannot run scripts', ref); }
   declare(): void { /* nothing to hold */ }
   isDeclared(): boolean { return false; }

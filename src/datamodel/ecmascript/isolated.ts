@@ -1,0 +1,390 @@
+import { getQuickJS, type QuickJSContext, type QuickJSHandle, type QuickJSRuntime, type QuickJSWASMModule } from 'quickjs-emscripten';
+import type { CodeRef, CompiledChart } from '../../model/chart.js';
+import type { ScxmlEvent } from '../../model/event.js';
+import {
+  EvaluationError, type ChartDataModel, type DataModelOptions, type ForeachSnapshot, type SessionDataModel, type SystemVariables,
+} from '../datamodel.js';
+import { expressionText, locationRoot, scriptDeclarations } from './analyse.js';
+import { DEFAULT_SANDBOX_LIMITS, runawayMessage, type SandboxLimits } from './sandbox-common.js';
+import { xmldomBundleSource } from './xmldom-bundle.js';
+import { XmlDocumentValue } from '../xml-value.js';
+import { isDomNode } from '../copy-data.js';
+
+let quickjs: QuickJSWASMModule | null = null;
+
+/** Loads the QuickJS WebAssembly module once per process (isolated mode needs it before sessions start). */
+export async function loadQuickJs(): Promise<void> {
+  quickjs ??= await getQuickJS();
+}
+
+export function isQuickJsLoaded(): boolean {
+  return quickjs !== null;
+}
+
+const XML_MARK = '__orx_xml';
+
+/**
+ * Runs once in every session's context. Keeps the engine's helpers in a closure, defines the
+ * system variables as accessors that refuse assignment (error.execution, as W3C 5.10 asks), and
+ * converts values crossing as JSON (XML travels as {"__orx_xml": text} and becomes a DOM).
+ */
+const BOOTSTRAP = `(function (In) {
+  var dp = Object.defineProperty, dom = null, event = undefined, system = {};
+  function readOnly(name, get) {
+    dp(globalThis, name, { get: get, set: function () { throw new TypeError(name + ' is a read-only system variable'); }, configurable: false });
+  }
+  readOnly('_event', function () { return event; });
+  readOnly('_sessionid', function () { return system._sessionid; });
+  readOnly('_name', function () { return system._name; });
+  readOnly('_ioprocessors', function () { return system._ioprocessors; });
+  dp(globalThis, 'In', { value: function In(id) { return In_(String(id)) === true; }, writable: false, configurable: false });
+  var In_ = In;
+  function revive(key, value) {
+    if (value && typeof value === 'object' && typeof value.${XML_MARK} === 'string' && Object.keys(value).length === 1) {
+      return new dom.DOMParser().parseFromString(value.${XML_MARK}, 'text/xml');
+    }
+    return value;
+  }
+  function replace(key, value) {
+    if (value && typeof value === 'object' && typeof value.nodeType === 'number' && dom) {
+      var o = {}; o.${XML_MARK} = new dom.XMLSerializer().serializeToString(value); return o;
+    }
+    return value;
+  }
+  function parse(json) { return json === undefined ? undefined : JSON.parse(json, revive); }
+  var slots = [];
+  return {
+    setDom: function (d) { dom = d; },
+    setSystem: function (json) { system = Object.freeze(parse(json)); Object.freeze(system._ioprocessors); },
+    setEvent: function (json) {
+      var e = parse(json);
+      ['name', 'type', 'sendid', 'origin', 'origintype', 'invokeid', 'data', 'raw'].forEach(function (k) { if (!(k in e)) e[k] = undefined; });
+      event = Object.freeze(e);
+    },
+    exportValue: function (v) { return v === undefined ? undefined : JSON.stringify(v, replace); },
+    importValue: parse,
+    declare: function (name, json) { globalThis[name] = parse(json); },
+    has: function (name) { return name in globalThis; },
+    copyArray: function (v) {
+      if (v === null || typeof v !== 'object' || typeof v.length !== 'number') throw new TypeError('not an array');
+      slots.push(Array.prototype.slice.call(v)); return slots.length - 1;
+    },
+    item: function (slot, i) { return slots[slot][i]; },
+    length: function (slot) { return slots[slot].length; },
+    release: function (slot) { slots.length = slot; },
+  };
+})`;
+
+interface Compiled {
+  readonly fn: QuickJSHandle | null;
+  readonly error: string | null;
+  readonly root?: string;
+  readonly vars?: readonly string[];
+}
+
+/**
+ * The ECMAScript datamodel in `isolated` mode: one QuickJS runtime per session, with a memory
+ * limit, a stack limit and an interrupt deadline per macrostep. The datamodel lives inside the
+ * runtime (its global object is the session's scope); data crosses as JSON.
+ */
+export class IsolatedEcmaScriptChartModel implements ChartDataModel {
+  readonly limits: SandboxLimits;
+  constructor(readonly chart: CompiledChart, options: DataModelOptions) {
+    if (!quickjs) throw new Error('the isolated sandbox is not loaded: await engine.ready() before starting sessions');
+    this.limits = { ...DEFAULT_SANDBOX_LIMITS, ...options.limits };
+  }
+  createSession(system: SystemVariables): SessionDataModel {
+    return new IsolatedSession(this, quickjs!, system);
+  }
+}
+
+class IsolatedSession implements SessionDataModel {
+  private readonly runtime: QuickJSRuntime;
+  private readonly vm: QuickJSContext;
+  private readonly api: QuickJSHandle;
+  private readonly compiled = new Map<number, Compiled>();
+  private readonly builtins: ReadonlySet<string>;
+  private deadline = Infinity;
+  private domLoaded = false;
+
+  constructor(private readonly model: IsolatedEcmaScriptChartModel, module: QuickJSWASMModule, system: SystemVariables) {
+    const { limits } = model;
+    this.runtime = module.newRuntime();
+    this.runtime.setMemoryLimit(limits.memoryBytes);
+    this.runtime.setMaxStackSize(limits.stackBytes);
+    this.runtime.setInterruptHandler(() => Date.now() > this.deadline);
+    this.vm = this.runtime.newContext();
+    const vm = this.vm;
+    const inFn = vm.newFunction('In', (idHandle) => (system.In(vm.getString(idHandle)) ? vm.true : vm.false));
+    const bootstrap = vm.unwrapResult(vm.evalCode(BOOTSTRAP, 'orchestrion-bootstrap.js'));
+    this.api = vm.unwrapResult(vm.callFunction(bootstrap, vm.undefined, inFn));
+    bootstrap.dispose();
+    inFn.dispose();
+    const namesHandle = vm.unwrapResult(vm.evalCode('Object.getOwnPropertyNames(globalThis)'));
+    this.builtins = new Set(vm.dump(namesHandle) as string[]);
+    namesHandle.dispose();
+    this.callApi('setSystem', this.toJson({ _sessionid: system.sessionid, _name: system.name, _ioprocessors: system.ioprocessors }));
+  }
+
+  beginMacrostep(): void {
+    this.deadline = Date.now() + this.model.limits.timeMs;
+  }
+
+  /* ---------- code ---------- */
+
+  private compile(ref: CodeRef): Compiled {
+    let c = this.compiled.get(ref.id);
+    if (c) return c;
+    let code: string;
+    const extra: { root?: string; vars?: string[] } = {};
+    try {
+      switch (ref.kind) {
+        case 'expr': code = `(function () { return (\n${expressionText(ref.source)}\n); })`; break;
+        case 'cond': code = `(function () { return !!(\n${expressionText(ref.source)}\n); })`; break;
+        case 'location':
+          extra.root = locationRoot(ref.source);
+          code = `(function (v) { (\n${expressionText(ref.source)}\n) = v; })`;
+          break;
+        case 'script':
+          extra.vars = scriptDeclarations(ref.source).vars;
+          code = '';
+          break;
+      }
+    } catch (err) {
+      c = { fn: null, error: (err as Error).message };
+      this.compiled.set(ref.id, c);
+      return c;
+    }
+    if (ref.kind === 'script') c = { fn: null, error: null, ...extra };
+    else {
+      const r = this.vm.evalCode(code, ref.loc.file);
+      if (r.error) {
+        c = { fn: null, error: this.errorText(r.error) };
+        r.error.dispose();
+      } else c = { fn: r.value, error: null, ...extra };
+    }
+    this.compiled.set(ref.id, c);
+    return c;
+  }
+
+  /** Call into the VM, turning an exception, an interrupt or an out-of-memory into an EvaluationError. */
+  private call(fn: QuickJSHandle, ref: CodeRef | null, ...args: QuickJSHandle[]): QuickJSHandle {
+    const r = this.vm.callFunction(fn, this.vm.undefined, ...args);
+    if (r.error) throw this.failure(r.error, ref);
+    return r.value;
+  }
+
+  private failure(errorHandle: QuickJSHandle, ref: CodeRef | null): EvaluationError {
+    let text = this.errorText(errorHandle);
+    errorHandle.dispose();
+    if (/interrupted/.test(text)) text = runawayMessage(this.model.limits.timeMs);
+    else if (/out of memory/i.test(text)) text = `${text} (the session's datamodel exceeded limits.memoryBytes = ${this.model.limits.memoryBytes})`;
+    return new EvaluationError(ref ? `'${ref.source.trim()}': ${text}` : text, ref);
+  }
+
+  private errorText(handle: QuickJSHandle): string {
+    const e = this.vm.dump(handle) as { name?: string; message?: string } | string;
+    return typeof e === 'object' && e ? `${e.name ?? 'Error'}: ${e.message ?? ''}` : String(e);
+  }
+
+  private callApi(name: string, ...args: (string | number | undefined | QuickJSHandle)[]): QuickJSHandle {
+    const fn = this.vm.getProp(this.api, name);
+    const handles = args.map((a) => (typeof a === 'string' ? this.vm.newString(a) : typeof a === 'number' ? this.vm.newNumber(a) : a === undefined ? this.vm.undefined : a));
+    try {
+      return this.call(fn, null, ...handles);
+    } finally {
+      fn.dispose();
+      handles.forEach((h, i) => { if (typeof args[i] === 'string' || typeof args[i] === 'number') h.dispose(); });
+    }
+  }
+
+  /* ---------- values across the boundary ---------- */
+
+  private toJson(value: unknown): string | undefined {
+    if (value === undefined) return undefined;
+    const text = JSON.stringify(value, (_k, v: unknown) => {
+      if (v instanceof XmlDocumentValue) return { [XML_MARK]: v.xml };
+      if (isDomNode(v)) return { [XML_MARK]: String(v) };
+      return v;
+    });
+    if (text && text.includes(XML_MARK)) this.loadDom();
+    return text;
+  }
+
+  private fromVm(handle: QuickJSHandle): unknown {
+    const json = this.callApi('exportValue', handle);
+    try {
+      const text = this.vm.typeof(json) === 'string' ? this.vm.getString(json) : undefined;
+      return text === undefined ? undefined : JSON.parse(text, (_k, v: unknown) =>
+        v && typeof v === 'object' && typeof (v as Record<string, unknown>)[XML_MARK] === 'string' && Object.keys(v).length === 1
+          ? new XmlDocumentValue((v as Record<string, string>)[XML_MARK]) : v);
+    } finally {
+      json.dispose();
+    }
+  }
+
+  private toVm(value: unknown): QuickJSHandle {
+    return this.callApi('importValue', this.toJson(value));
+  }
+
+  private loadDom(): void {
+    if (this.domLoaded) return;
+    const dom = this.vm.unwrapResult(this.vm.evalCode(xmldomBundleSource(), 'xmldom.js'));
+    this.callApi('setDom', dom).dispose();
+    dom.dispose();
+    this.domLoaded = true;
+  }
+
+  /* ---------- SessionDataModel ---------- */
+
+  evaluate(ref: CodeRef): unknown {
+    const handle = this.evaluateHandle(ref);
+    try {
+      return this.fromVm(handle);
+    } finally {
+      handle.dispose();
+    }
+  }
+
+  private evaluateHandle(ref: CodeRef): QuickJSHandle {
+    const c = this.compile(ref);
+    if (!c.fn) throw new EvaluationError(`'${ref.source}': ${c.error ?? 'not an expression'}`, ref);
+    return this.call(c.fn, ref);
+  }
+
+  test(ref: CodeRef): boolean {
+    const h = this.evaluateHandle(ref);
+    const result = ref.kind === 'cond' ? this.vm.dump(h) === true : Boolean(this.fromVm(h));
+    h.dispose();
+    return result;
+  }
+
+  assign(location: CodeRef, value: unknown): void {
+    const handle = this.toVm(value);
+    try {
+      this.assignHandle(location, handle);
+    } finally {
+      handle.dispose();
+    }
+  }
+
+  assignExpression(location: CodeRef, expr: CodeRef): void {
+    const handle = this.evaluateHandle(expr);
+    try {
+      this.assignHandle(location, handle);
+    } finally {
+      handle.dispose();
+    }
+  }
+
+  private assignHandle(location: CodeRef, handle: QuickJSHandle): void {
+    const c = this.compile(location);
+    if (!c.fn) throw new EvaluationError(`'${location.source}' is not a valid location: ${c.error}`, location);
+    if (!this.isDeclared(c.root!)) throw new EvaluationError(`cannot assign to '${location.source.trim()}': '${c.root}' is not declared`, location);
+    this.call(c.fn, location, handle).dispose();
+  }
+
+  foreachSnapshot(array: CodeRef): ForeachSnapshot {
+    const value = this.evaluateHandle(array);
+    let slot: number;
+    try {
+      const h = this.callApi('copyArray', value);
+      slot = this.vm.getNumber(h);
+      h.dispose();
+    } catch (err) {
+      throw new EvaluationError(`foreach array '${array.source}' is not an array`, array);
+    } finally {
+      value.dispose();
+    }
+    const lengthHandle = this.callApi('length', slot);
+    const length = this.vm.getNumber(lengthHandle);
+    lengthHandle.dispose();
+    return {
+      length,
+      assignItem: (index, location) => {
+        const item = this.callApi('item', slot, index);
+        try {
+          this.assignHandle(location, item);
+        } finally {
+          item.dispose();
+        }
+      },
+      release: () => this.callApi('release', slot).dispose(),
+    };
+  }
+
+  runScript(ref: CodeRef): void {
+    const c = this.compile(ref);
+    if (c.error) throw new EvaluationError(`script does not compile: ${c.error}`, ref);
+    const r = this.vm.evalCode(ref.source, ref.loc.file);
+    if (r.error) throw this.failure(r.error, null);
+    r.value.dispose();
+  }
+
+  declare(id: string, value: unknown): void {
+    this.callApi('declare', id, this.toJson(value)).dispose();
+  }
+
+  declareExpression(id: string, expr: CodeRef): void {
+    if (!this.isDeclared(id)) this.declare(id, undefined);
+    this.assignHandleToGlobal(id, this.evaluateHandle(expr));
+  }
+
+  private assignHandleToGlobal(id: string, handle: QuickJSHandle): void {
+    this.vm.setProp(this.vm.global, id, handle);
+    handle.dispose();
+  }
+
+  isDeclared(id: string): boolean {
+    const h = this.callApi('has', id);
+    const result = this.vm.dump(h) === true;
+    h.dispose();
+    return result;
+  }
+
+  setEvent(event: ScxmlEvent): void {
+    this.callApi('setEvent', this.toJson({
+      name: event.name, type: event.type, sendid: event.sendid, origin: event.origin, origintype: event.origintype,
+      invokeid: event.invokeid, data: event.data, raw: event.raw,
+    })).dispose();
+  }
+
+  importValue(value: unknown): unknown {
+    return value; // converted when it enters the VM (declare, assign)
+  }
+
+  xmlValue(xml: string): unknown {
+    return new XmlDocumentValue(xml);
+  }
+
+  exportValue(value: unknown): unknown {
+    return value; // evaluate() already returns plain data
+  }
+
+  variables(): Record<string, unknown> {
+    const namesHandle = this.vm.unwrapResult(this.vm.evalCode('Object.getOwnPropertyNames(globalThis)'));
+    const names = this.vm.dump(namesHandle) as string[];
+    namesHandle.dispose();
+    const out: Record<string, unknown> = {};
+    for (const name of names) {
+      if (this.builtins.has(name)) continue;
+      const h = this.vm.getProp(this.vm.global, name);
+      try {
+        out[name] = this.fromVm(h);
+      } catch {
+        out[name] = '[not serialisable]';
+      } finally {
+        h.dispose();
+      }
+    }
+    return out;
+  }
+
+  dispose(): void {
+    for (const c of this.compiled.values()) c.fn?.dispose();
+    this.compiled.clear();
+    this.api.dispose();
+    this.vm.dispose();
+    this.runtime.dispose();
+  }
+}
