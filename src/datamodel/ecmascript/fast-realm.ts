@@ -4,23 +4,18 @@ import type { ScxmlEvent } from '../../model/event.js';
 import {
   EvaluationError, type ChartDataModel, type DataModelOptions, type ForeachSnapshot, type SessionDataModel, type SystemVariables,
 } from '../datamodel.js';
-import { expressionText, locationRoot, scriptDeclarations } from './analyse.js';
-import { instrument } from './instrument.js';
+import { locationRoot } from './analyse.js';
+import { compileForSession, HELPERS, topLevelDeclarations, type RewriteContext } from './scope-rewrite.js';
 import { copyData, isDomNode, type ValueFactory } from '../copy-data.js';
 import { xmldomBundleSource } from './xmldom-bundle.js';
 import { DEFAULT_SANDBOX_LIMITS, runawayMessage, SYSTEM_VARIABLES } from './sandbox-common.js';
 
 type Compiled =
-  | { kind: 'expr'; fn: (this: object, scope: object) => unknown }
-  | { kind: 'location'; root: string; fn: (this: object, scope: object, value: unknown) => void }
-  | { kind: 'script'; vars: string[]; fn: (this: object, scope: object) => void }
+  | { kind: 'expr'; fn: (variables: object) => unknown }
+  | { kind: 'location'; root: string; fn: (variables: object, value: unknown) => void }
+  | { kind: 'script'; vars: string[]; fn: (variables: object) => void }
   | { kind: 'error'; message: string };
 
-/** Identifiers of the engine's own helpers and wrapper parameters; the scope proxy never claims them. */
-const INTERNAL = '__orx_';
-const NAMES = { tick: `${INTERNAL}tick`, typeofName: `${INTERNAL}typeof`, scope: `${INTERNAL}s` } as const;
-/** The proxy answers this key with its target (for the typeof helper). */
-const TARGET = `${INTERNAL}target`;
 
 /**
  * Runs inside each new realm, before any chart code: removes what is not ECMAScript (console),
@@ -34,7 +29,7 @@ const HARDEN_REALM = `(function (now, budgetMessage) {
       getProto = Object.getPrototypeOf, freeze = Object.freeze;
   delete globalThis.console;
   var deadline = Infinity, count = 0, tripped = false, budgetMs = 0;
-  function ${NAMES.tick}() {
+  function ${HELPERS.tick}() {
     if (tripped) throw new RangeError(budgetMessage(budgetMs));
     if (++count >= 1024) {
       count = 0;
@@ -42,12 +37,24 @@ const HARDEN_REALM = `(function (now, budgetMessage) {
     }
   }
   function arm(ms) { budgetMs = ms; deadline = now() + ms; count = 0; tripped = false; }
-  function ${NAMES.typeofName}(s, name) {
-    var t = s.${TARGET};
-    return name in t ? typeof t[name] : name in globalThis ? typeof globalThis[name] : 'undefined';
+  function ${HELPERS.undeclared}(name) { throw new ReferenceError(name + ' is not defined'); }
+  // globalThis of chart code: its own session's variables over the realm's built-ins, never
+  // the realm global that the chart's other sessions share.
+  var globalViews = new WeakMap();
+  function ${HELPERS.globalView}(t) {
+    var view = globalViews.get(t);
+    if (!view) {
+      view = new Proxy(t, {
+        get: function (target, key) { return key in target ? target[key] : globalThis[key]; },
+        has: function (target, key) { return key in target || key in globalThis; },
+      });
+      globalViews.set(t, view);
+    }
+    return view;
   }
-  dp(globalThis, '${NAMES.tick}', { value: ${NAMES.tick} });
-  dp(globalThis, '${NAMES.typeofName}', { value: ${NAMES.typeofName} });
+  dp(globalThis, '${HELPERS.tick}', { value: ${HELPERS.tick} });
+  dp(globalThis, '${HELPERS.undeclared}', { value: ${HELPERS.undeclared} });
+  dp(globalThis, '${HELPERS.globalView}', { value: ${HELPERS.globalView} });
   // Frozen prototypes would make plain assignments such as obj.toString = f or
   // F.prototype.constructor = F fail (the "override mistake"); these properties become
   // accessors that define an own property on the object assigned to, as SES does.
@@ -91,34 +98,45 @@ const HARDEN_REALM = `(function (now, budgetMessage) {
   [async function () {}, function* () {}, async function* () {}, [][Symbol.iterator](), new Map()[Symbol.iterator](),
    new Set()[Symbol.iterator](), ''[Symbol.iterator](), /a/[Symbol.matchAll]('a'), new Uint8Array(0)]
     .forEach(function (x) { deepFreeze(getProto(x)); deepFreeze(x.constructor); });
+  // System variables (W3C 5.10) are accessors: chart code reads them, any write throws.
+  function defineSystem(t, sessionid, name, ioprocessors, check) {
+    var event;
+    function constant(key, value) {
+      dp(t, key, { get: function () { return value; }, set: function () { throw new TypeError(key + ' is a read-only system variable'); }, enumerable: false, configurable: false });
+    }
+    constant('_sessionid', sessionid);
+    constant('_name', name);
+    constant('_ioprocessors', ioprocessors);
+    dp(t, '_event', { get: function () { return event; }, set: function () { throw new TypeError('_event is a read-only system variable'); }, enumerable: false, configurable: false });
+    dp(t, 'In', { value: makeIn(check), writable: true, enumerable: false, configurable: true });
+    return function setEvent(e) { event = e; };
+  }
   function makeIn(check) { return function In(id) { return check(String(id)) === true; }; }
   function makeEvent(name, type, sendid, origin, origintype, invokeid, data, raw) {
     return freeze({ name: name, type: type, sendid: sendid, origin: origin, origintype: origintype,
                     invokeid: invokeid, data: data, raw: raw });
   }
-  return { arm: arm, makeIn: makeIn, makeEvent: makeEvent, deepFreeze: deepFreeze };
+  return { arm: arm, defineSystem: defineSystem, makeEvent: makeEvent, deepFreeze: deepFreeze };
 })`;
 
 interface RealmApi {
   arm(ms: number): void;
-  makeIn(check: (id: string) => boolean): (id: unknown) => boolean;
+  defineSystem(target: object, sessionid: string, name: string | null, ioprocessors: unknown, In: (id: string) => boolean): (event: object) => void;
   makeEvent(...fields: unknown[]): object;
   deepFreeze(o: unknown): void;
 }
 
 /**
  * The ECMAScript datamodel in `fast` mode: one hardened node:vm realm per compiled chart; every
- * expression compiled once (instrumented) into a function of that realm; each session a scope
- * object the code runs against (through `with` and a proxy), so variables, declared or not,
- * land in the session and never in the realm's global.
+ * expression compiled once (rewritten by scope-rewrite.ts) into a strict function of that realm
+ * taking the session's variables object; so a session is one null-prototype object, variables
+ * declared or not land in it, and nothing a session does reaches the realm's global.
  */
 export class FastEcmaScriptChartModel implements ChartDataModel {
   private readonly context: vm.Context;
   private readonly realm: RealmApi;
-  /** Names of the realm's global at creation; the proxy resolves only these to the global. */
-  private readonly globalNames: ReadonlySet<string>;
   private readonly compiled: (Compiled | undefined)[];
-  private readonly handler: ProxyHandler<Record<string, unknown>>;
+  private readonly rewrite: RewriteContext;
   private domParser: { new(): { parseFromString(xml: string, type: string): unknown } } | null = null;
   readonly budgetMs: number;
   readonly values: ValueFactory;
@@ -134,14 +152,14 @@ export class FastEcmaScriptChartModel implements ChartDataModel {
     });
     this.realm = (vm.runInContext(HARDEN_REALM, this.context) as (now: () => number, msg: (ms: number) => string) => RealmApi)(
       Date.now, runawayMessage);
-    this.globalNames = new Set(vm.runInContext('Reflect.ownKeys(globalThis).filter(function (k) { return typeof k === "string"; })', this.context) as string[]);
     this.compiled = new Array(chart.code.length);
-    const globalNames = this.globalNames;
+    this.rewrite = {
+      realmGlobals: new Set(vm.runInContext('Reflect.ownKeys(globalThis).filter(function (k) { return typeof k === "string"; })', this.context) as string[]),
+      declared: new Set(chart.states.flatMap((state) => state.data.map((d) => d.id))),
+    };
     const RealmObject = vm.runInContext('Object', this.context) as ObjectConstructor;
     const RealmArray = vm.runInContext('Array', this.context) as ArrayConstructor;
     const RealmDate = vm.runInContext('Date', this.context) as DateConstructor;
-    const ReferenceErrorInRealm = vm.runInContext('ReferenceError', this.context) as ErrorConstructor;
-    const TypeErrorInRealm = vm.runInContext('TypeError', this.context) as ErrorConstructor;
     this.values = {
       newObject: () => new RealmObject() as Record<string, unknown>,
       newArray: () => new RealmArray(),
@@ -154,59 +172,19 @@ export class FastEcmaScriptChartModel implements ChartDataModel {
         return out;
       },
     };
-    this.handler = {
-      has(target, key) {
-        if (typeof key !== 'string') return false;
-        if (key in target) return true;
-        // Unknown names resolve to the scope (so undeclared writes stay in the session);
-        // the realm's own built-ins and the engine's helpers resolve to the realm.
-        return !key.startsWith(INTERNAL) && !globalNames.has(key);
-      },
-      get(target, key, receiver) {
-        if (key in target) return target[key as string];
-        if (key === TARGET) return target;
-        if (typeof key === 'symbol') return undefined;
-        // `globalThis` of chart code is its own session, never the realm global other sessions see.
-        if (key === 'globalThis') return receiver;
-        throw new ReferenceErrorInRealm(`${key} is not defined`);
-      },
-      set(target, key, value) {
-        if (SYSTEM_VARIABLES.has(key as string)) throw new TypeErrorInRealm(`${String(key)} is a read-only system variable`);
-        target[key as string] = value;
-        return true;
-      },
-      defineProperty(target, key, descriptor) {
-        if (SYSTEM_VARIABLES.has(key as string)) throw new TypeErrorInRealm(`${String(key)} is a read-only system variable`);
-        return Reflect.defineProperty(target, key, descriptor);
-      },
-      deleteProperty(target, key) {
-        if (SYSTEM_VARIABLES.has(key as string)) return false;
-        return Reflect.deleteProperty(target, key);
-      },
-    };
   }
 
   compile(ref: CodeRef): Compiled {
     let c = this.compiled[ref.id];
     if (c) return c;
     try {
-      const opts = { filename: ref.loc.file, lineOffset: ref.loc.line - 2, columnOffset: 0 };
-      const s = NAMES.scope;
+      const opts = { filename: ref.loc.file };
+      const kind = ref.kind === 'cond' ? 'expr' : ref.kind;
+      const fn = vm.runInContext(compileForSession(ref.source, kind, this.rewrite), this.context, opts);
       switch (ref.kind) {
-        case 'expr': case 'cond':
-          c = { kind: 'expr', fn: vm.runInContext(`(function(${s}){with(${s}){return (\n${instrument(expressionText(ref.source), 'expr', NAMES)}\n);}})`, this.context, opts) };
-          break;
-        case 'location':
-          c = { kind: 'location', root: locationRoot(ref.source), fn: vm.runInContext(`(function(${s},${INTERNAL}v){with(${s}){(\n${expressionText(ref.source)}\n)=${INTERNAL}v;}})`, this.context, opts) };
-          break;
-        case 'script': {
-          const { vars, functions } = scriptDeclarations(ref.source);
-          // Top-level functions become datamodel variables: exported at block entry, where the
-          // block-scoped function binding is already initialised.
-          const exports = functions.map((f) => `${s}.${f}=${f};`).join('');
-          c = { kind: 'script', vars, fn: vm.runInContext(`(function(${s}){with(${s}){${exports}\n${instrument(ref.source, 'script', NAMES)}\n}})`, this.context, opts) };
-          break;
-        }
+        case 'expr': case 'cond': c = { kind: 'expr', fn }; break;
+        case 'location': c = { kind: 'location', root: locationRoot(ref.source), fn }; break;
+        case 'script': c = { kind: 'script', vars: topLevelDeclarations(ref.source), fn }; break;
       }
     } catch (err) {
       c = { kind: 'error', message: errorMessage(err) };
@@ -216,14 +194,11 @@ export class FastEcmaScriptChartModel implements ChartDataModel {
   }
 
   createSession(system: SystemVariables): SessionDataModel {
-    const target = vm.runInContext('Object.create(null)', this.context) as Record<string, unknown>;
-    target._event = undefined; // unbound until the first event (W3C 5.10)
-    target._sessionid = system.sessionid;
-    target._name = system.name;
-    target._ioprocessors = copyData(system.ioprocessors, this.values);
-    this.realm.deepFreeze(target._ioprocessors);
-    target.In = this.realm.makeIn(system.In);
-    return new FastSession(this, target, new Proxy(target, this.handler));
+    const variables = vm.runInContext('Object.create(null)', this.context) as Record<string, unknown>;
+    const ioprocessors = copyData(system.ioprocessors, this.values);
+    this.realm.deepFreeze(ioprocessors);
+    const setEvent = this.realm.defineSystem(variables, system.sessionid, system.name, ioprocessors, system.In);
+    return new FastSession(this, variables, setEvent);
   }
 
   /** Start of a macrostep: the runaway budget starts again. */
@@ -248,8 +223,9 @@ export class FastEcmaScriptChartModel implements ChartDataModel {
 class FastSession implements SessionDataModel {
   constructor(
     private readonly model: FastEcmaScriptChartModel,
-    private readonly target: Record<string, unknown>,
-    private readonly scope: Record<string, unknown>,
+    /** The session's variables: a null-prototype object of the chart's realm. */
+    private readonly store: Record<string, unknown>,
+    private readonly setEventValue: (event: object) => void,
   ) {}
 
   beginMacrostep(): void {
@@ -260,7 +236,7 @@ class FastSession implements SessionDataModel {
     const c = this.model.compile(ref);
     if (c.kind !== 'expr') throw new EvaluationError(c.kind === 'error' ? `'${ref.source}': ${c.message}` : 'not an expression', ref);
     try {
-      return c.fn.call(this.scope, this.scope);
+      return c.fn(this.store);
     } catch (err) {
       throw new EvaluationError(`'${ref.source.trim()}': ${errorMessage(err)}`, ref);
     }
@@ -273,9 +249,9 @@ class FastSession implements SessionDataModel {
   assign(location: CodeRef, value: unknown): void {
     const c = this.model.compile(location);
     if (c.kind !== 'location') throw new EvaluationError(c.kind === 'error' ? `'${location.source}' is not a valid location: ${c.message}` : 'not a location', location);
-    if (!(c.root in this.target)) throw new EvaluationError(`cannot assign to '${location.source.trim()}': '${c.root}' is not declared`, location);
+    if (!(c.root in this.store)) throw new EvaluationError(`cannot assign to '${location.source.trim()}': '${c.root}' is not declared`, location);
     try {
-      c.fn.call(this.scope, this.scope, value);
+      c.fn(this.store, value);
     } catch (err) {
       throw new EvaluationError(`assigning to '${location.source.trim()}': ${errorMessage(err)}`, location);
     }
@@ -301,24 +277,25 @@ class FastSession implements SessionDataModel {
   runScript(ref: CodeRef): void {
     const c = this.model.compile(ref);
     if (c.kind !== 'script') throw new EvaluationError(c.kind === 'error' ? `script does not compile: ${c.message}` : 'not a script', ref);
-    for (const v of c.vars) if (!(v in this.target)) this.target[v] = undefined;
+    for (const v of c.vars) if (!(v in this.store)) this.store[v] = undefined;
     try {
-      c.fn.call(this.scope, this.scope);
+      c.fn(this.store);
     } catch (err) {
       throw new EvaluationError(`script: ${errorMessage(err)}`, ref);
     }
   }
 
   declare(id: string, value: unknown): void {
-    this.target[id] = value;
+    if (SYSTEM_VARIABLES.has(id)) throw new EvaluationError(`${id} is a read-only system variable`);
+    this.store[id] = value;
   }
 
   isDeclared(id: string): boolean {
-    return id in this.target;
+    return id in this.store;
   }
 
   setEvent(event: ScxmlEvent): void {
-    this.target._event = this.model.makeEvent(event, this.importValue(event.data));
+    this.setEventValue(this.model.makeEvent(event, this.importValue(event.data)));
   }
 
   importValue(value: unknown): unknown {
@@ -335,14 +312,12 @@ class FastSession implements SessionDataModel {
 
   variables(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(this.target)) {
-      if (!SYSTEM_VARIABLES.has(key) && key !== 'In') out[key] = copyData(this.target[key]);
-    }
+    for (const key of Object.keys(this.store)) out[key] = copyData(this.store[key]);
     return out;
   }
 
   dispose(): void {
-    for (const key of Object.keys(this.target)) delete this.target[key];
+    for (const key of Object.keys(this.store)) delete this.store[key];
   }
 }
 
