@@ -85,7 +85,7 @@ function lintTransitions(ts: readonly Transition[], sink: DiagnosticSink): void 
         break;
       }
       if (later.events.length > 0 && later.events.every((d) => earlier.events.some((e) => covers(e, d)))) {
-        sink.warning('ORX0302', later.loc, `this transition can never be taken: the transition at line ${earlier.loc.line} (event '${earlier.events.join(' ')}', no cond) matches every event it matches first`);
+        sink.warning('ORX0302', later.loc, `this transition can never be taken: the transition at line ${earlier.loc.line} (event '${earlier.events.join(' ')}', no cond) comes first and matches every event this one matches`);
         break;
       }
     }
@@ -106,7 +106,7 @@ function lintUnusedData(chart: CompiledChart, sink: DiagnosticSink): void {
       if (!d.id) continue;
       const mention = new RegExp(`(?<![\\w$])${d.id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w$])`);
       // The data's own expr does not count as a use.
-      if (!chart.code.some((c) => c !== d.expr && mention.test(c.source))) {
+      if (!chart.code.some((c) => c !== d.expr && c.source.includes(d.id) && mention.test(c.source))) {
         sink.warning('ORX0303', d.loc, `data '${d.id}' is declared but never used in any expression, location, script or namelist`);
       }
     }

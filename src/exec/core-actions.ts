@@ -2,7 +2,7 @@ import type { ActionDefinition, CodeRef, ContentDecl, ExecBlock, ParamDecl } fro
 import type { CompileContext } from '../compile/compile-context.js';
 import type { ExecContext } from './context.js';
 import { EvaluationError } from '../datamodel/datamodel.js';
-import { childElements, type XmlElement } from '../parse/xml-tree.js';
+import { attrNode, childElements, type XmlElement } from '../parse/xml-tree.js';
 import { parseDuration } from './duration.js';
 import { evaluateContent, evaluateParams, pairsToObject } from './values.js';
 
@@ -125,7 +125,7 @@ const script: ActionDefinition<{ code: CodeRef | null }> = {
     const inline = el.children.map((c) => (c.kind === 'text' ? c.text : '')).join('');
     if (src !== undefined) {
       if (inline.trim()) ctx.sink.error('ORX0107', el.loc, '<script> may have a src attribute or content, not both');
-      const text = ctx.readResource(src, el.loc);
+      const text = ctx.readResource(src, attrNode(el, 'src')!.loc);
       return { code: text === null ? null : ctx.code('script', text, el.loc) };
     }
     const firstText = el.children.find((c) => c.kind === 'text');
@@ -162,7 +162,7 @@ const send: ActionDefinition<Send> = {
     let delayMs: number | undefined;
     if (delayText !== undefined) {
       const ms = parseDuration(delayText);
-      if (ms === null) ctx.sink.error('ORX0108', el.loc, `delay '${delayText}' is not a CSS2 time value (e.g. "5s", "200ms", ".5s")`);
+      if (ms === null) ctx.sink.error('ORX0108', attrNode(el, 'delay')!.loc, `delay '${delayText}' is not a CSS2 time value (e.g. "5s", "200ms", ".5s")`);
       delayMs = ms ?? 0;
     }
     const target = ctx.attr(el, 'target');

@@ -52,14 +52,15 @@ function locator(text: string, file: string): (offset: number) => SourceLocation
     const c = text.charCodeAt(i);
     if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) lineStarts.push(i + 1);
   }
-  // A byte order mark is not a column.
-  let last = { line: 0, offset: text.charCodeAt(0) === 0xfeff ? 1 : 0, column: 1 };
+  if (text.charCodeAt(0) === 0xfeff) lineStarts[0] = 1; // a byte order mark is not a column
+  let last = { line: 0, offset: lineStarts[0], column: 1 };
   return (offset) => {
     let lo = 0, hi = lineStarts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
       if (lineStarts[mid] <= offset) lo = mid; else hi = mid - 1;
     }
+    offset = Math.max(offset, lineStarts[lo]);
     let { offset: i, column } = last.line === lo && last.offset <= offset ? last : { offset: lineStarts[lo], column: 1 };
     for (; i < offset; i++) {
       const c = text.charCodeAt(i);
@@ -83,6 +84,7 @@ export function parseXmlTree(text: string, file: string, sink: DiagnosticSink): 
   let root: XmlElement | null = null;
   let failed = false;
   let tagStart = 0; // offset of the '<' of the start tag being read
+  let tagLoc: SourceLocation = { file, line: 1, column: 1 };
   let attrScan = 0; // where the next attribute name of that tag may start
   let markupEnd = 0; // offset just after the last markup (tag, comment, PI, CDATA, declaration)
   let lastClosed: XmlElement | null = null;
@@ -136,6 +138,7 @@ export function parseXmlTree(text: string, file: string, sink: DiagnosticSink): 
   parser.on('opentagstart', (tag) => {
     // Called once the name has been read: the '<' is the last one before it.
     tagStart = text.lastIndexOf('<', parser.position - 1);
+    tagLoc = at(tagStart);
     attrScan = tagStart + 1 + tag.name.length;
     pendingAttrs.length = 0;
   });
@@ -153,7 +156,7 @@ export function parseXmlTree(text: string, file: string, sink: DiagnosticSink): 
   });
   parser.on('opentag', (tag: SaxesTagNS) => {
     endMarkup();
-    if (stack.length >= MAX_XML_DEPTH) fail(at(tagStart), `elements nested deeper than ${MAX_XML_DEPTH} levels`);
+    if (stack.length >= MAX_XML_DEPTH) fail(tagLoc, `elements nested deeper than ${MAX_XML_DEPTH} levels`);
     const parentNs = stack.length ? stack[stack.length - 1].el.nsInScope : {};
     const declared = tag.ns ?? {};
     const nsInScope = Object.keys(declared).length ? { ...parentNs, ...declared } : parentNs;
@@ -166,7 +169,7 @@ export function parseXmlTree(text: string, file: string, sink: DiagnosticSink): 
     const children: XmlNode[] = [];
     const el: XmlElement = {
       kind: 'element', name: tag.name, local: tag.local, uri: tag.uri, prefix: tag.prefix,
-      nsInScope, attributes, children, loc: at(tagStart),
+      nsInScope, attributes, children, loc: tagLoc,
     };
     if (stack.length) stack[stack.length - 1].children.push(el);
     else root = el;
