@@ -1,4 +1,12 @@
-export { createEngine, Engine, type EngineOptions, type LogEntry, type StartOptions } from './runtime/engine.js';
+export { createEngine, type CreateEngineOptions } from './create-engine.js';
+export { Engine, type EngineOptions, type EngineModule, type SessionHooks, type LogEntry, type StartOptions } from './runtime/engine.js';
+export { runAsyncAction, ActionError, type AsyncActionRequest } from './runtime/async-action.js';
+export { IxnModule, type IxnOptions } from './ixn/module.js';
+export { IXN_NS } from './ixn/namespace.js';
+export * from './tserver/adapter.js';
+export { AdapterRegistry } from './tserver/registry.js';
+export { SimulatedSwitch, createSimulatedSwitches, DEFAULT_TOPOLOGY, loadTopology, type Topology, type SimLogEntry } from './tserver/sim/index.js';
+export { TRACE_CHANNEL, type TraceEvent, type TraceBody, type TraceListener } from './trace/trace-event.js';
 export { Session, type SessionResult, type SessionStatus } from './runtime/session.js';
 export { RealClock, VirtualClock, type Clock, type TimerHandle } from './runtime/clock.js';
 export type { Limits } from './runtime/limits.js';

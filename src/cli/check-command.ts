@@ -1,4 +1,4 @@
-import { createEngine } from '../runtime/engine.js';
+import { createEngine } from '../create-engine.js';
 import { formatDiagnostic, hasErrors } from '../model/diagnostics.js';
 import { EXIT_FINAL, EXIT_LOAD_ERROR } from './run-command.js';
 

@@ -16,6 +16,12 @@ Run options:
   --sandbox fast|isolated  ECMAScript sandbox mode (default fast)
   --event name[=json]      send an external event after start (repeatable, in order)
   --no-http                do not open the BasicHTTP listener on loopback
+  --call FROM:TO           place an inbound call from FROM to routing point TO on the simulated
+                           switch and give it to the session (repeatable)
+  --switch <topology.json> the simulated switch's topology (default: SIP_Switch, routing points
+                           5000-5099, extensions 1000-1999, agents 9000-9099)
+  --trace[=<file>]         write the JSONL trace (docs/reference/trace-format.md) to the file,
+                           or to stderr with a bare --trace
   -h, --help               show this help and exit 0
 
 Exit codes: 0 top-level final reached; 1 ended otherwise (idle, timeout, error); 2 chart not loadable or usage error.
@@ -24,6 +30,8 @@ Examples:
   run-scxml examples/hello.scxml
   run-scxml run chart.scxml --json --clock virtual --timeout 5000
   run-scxml chart.scxml --event start --event 'dial={"number":"5000"}'
+  run-scxml examples/advice-of-charge.scxml --clock virtual --call 1001:5000
+  run-scxml chart.scxml --clock virtual --trace=run.jsonl
   run-scxml check chart.scxml
 `;
 
@@ -40,6 +48,12 @@ function parseEvent(text: string): { name: string; data: unknown } {
   }
 }
 
+function parseCall(text: string): { from: string; to: string } {
+  const m = /^([^:\s]+):([^:\s]+)$/.exec(text);
+  if (!m) throw new UsageError(`--call ${text}: expected FROM:TO, e.g. --call 1001:5000`);
+  return { from: m[1], to: m[2] };
+}
+
 function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
   if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, not '${value}'`);
@@ -51,7 +65,8 @@ export async function main(argv: string[]): Promise<number> {
   const err = (line: string) => process.stderr.write(`${line}\n`);
   try {
     const { values, positionals } = parseArgs({
-      args: argv,
+      // A bare --trace (no file) means the trace goes to stderr.
+      args: argv.map((a) => (a === '--trace' ? '--trace=-' : a)),
       allowPositionals: true,
       options: {
         json: { type: 'boolean', default: false },
@@ -60,6 +75,9 @@ export async function main(argv: string[]): Promise<number> {
         sandbox: { type: 'string' },
         event: { type: 'string', multiple: true },
         'no-http': { type: 'boolean', default: false },
+        call: { type: 'string', multiple: true },
+        switch: { type: 'string' },
+        trace: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -90,6 +108,9 @@ export async function main(argv: string[]): Promise<number> {
       timeoutMs,
       events: (values.event ?? []).map(parseEvent),
       http: !values['no-http'],
+      calls: (values.call ?? []).map(parseCall),
+      switchTopology: values.switch ?? null,
+      trace: values.trace ?? null,
     }, out, err);
   } catch (e) {
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -1,4 +1,9 @@
-import { createEngine } from '../runtime/engine.js';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { createEngine } from '../create-engine.js';
+import type { Engine } from '../runtime/engine.js';
+import type { Session } from '../runtime/session.js';
+import type { IxnModule } from '../ixn/module.js';
+import { SimulatedSwitch, type SimLogEntry } from '../tserver/sim/index.js';
 import type { SessionResult } from '../runtime/session.js';
 import { formatDiagnostic } from '../model/diagnostics.js';
 import { formatValue } from './format-value.js';
@@ -11,6 +16,12 @@ export interface RunOptions {
   readonly sandbox: 'fast' | 'isolated';
   readonly events: readonly { name: string; data: unknown }[];
   readonly http: boolean;
+  /** --call FROM:TO: inbound calls placed on the simulated switch, given to the session. */
+  readonly calls: readonly { from: string; to: string }[];
+  /** --switch: topology of the simulated switch (JSON file). */
+  readonly switchTopology: string | null;
+  /** --trace: where the JSONL trace goes (a file path, or '-' for stderr); null for none. */
+  readonly trace: string | null;
 }
 
 export interface RunOutcome {
@@ -29,11 +40,25 @@ export const EXIT_LOAD_ERROR = 2;
  * until the timeout. The exit code and the --json line are a contract automation relies on.
  */
 export async function runCommand(options: RunOptions, out: (line: string) => void, err: (line: string) => void): Promise<number> {
-  const engine = createEngine({
-    clock: options.clock,
-    sandbox: options.sandbox,
-    onLog: (entry) => out(entry.label ? `${entry.label}: ${formatValue(entry.value)}` : formatValue(entry.value)),
-  });
+  let session: Session | undefined;
+  let engine: Engine;
+  try {
+    engine = createEngine({
+      clock: options.clock,
+      sandbox: options.sandbox,
+      onLog: (entry) => out(entry.label ? `${entry.label}: ${formatValue(entry.value)}` : formatValue(entry.value)),
+      ...(options.switchTopology ? { switchTopology: options.switchTopology } : {}),
+      // Calls placed with --call go to the one session this command runs.
+      ixn: { onInbound: () => session ?? null },
+    });
+  } catch (e) {
+    err(`run-scxml: ${(e as Error).message}`);
+    return EXIT_LOAD_ERROR;
+  }
+  const traceSink = options.trace === null ? null : options.trace === '-' ? process.stderr : createWriteStream(options.trace);
+  if (traceSink) engine.onTrace((record) => traceSink.write(`${JSON.stringify(record)}\n`));
+  const switches = engine.service<IxnModule>('ixn')?.registry.all() ?? [];
+  for (const sw of switches) if (sw instanceof SimulatedSwitch) sw.onLog((entry) => out(describeSwitchEntry(entry)));
   const loaded = engine.load(options.chart);
   for (const d of loaded.diagnostics) err(formatDiagnostic(d));
   if (!loaded.chart) {
@@ -48,27 +73,38 @@ export async function runCommand(options: RunOptions, out: (line: string) => voi
       err(`warning: the BasicHTTP processor could not listen on loopback: ${(e as Error).message}`);
     }
   }
-  const session = engine.start(loaded.chart);
+  session = engine.start(loaded.chart);
   for (const e of options.events) session.send(e.name, e.data);
+  for (const call of options.calls) {
+    const sw = engine.service<IxnModule>('ixn')?.registry.switchOfDn(call.to);
+    if (!(sw instanceof SimulatedSwitch)) {
+      err(`run-scxml: --call ${call.from}:${call.to}: no simulated switch has DN ${call.to}`);
+      await engine.close();
+      return EXIT_LOAD_ERROR;
+    }
+    sw.inboundCall(call.from, call.to);
+  }
+  const running = session;
 
   let timer: NodeJS.Timeout | undefined;
   const ended = (r: SessionResult): RunOutcome => ({
     status: r.status === 'final' ? 'final' : 'error', final: r.final, configuration: r.configuration, message: r.message,
   });
   const outcome = await Promise.race<RunOutcome>([
-    session.done.then(ended),
+    running.done.then(ended),
     // The session may end in the same turn the engine goes idle: its own result wins.
-    engine.whenIdle().then(async (): Promise<RunOutcome> => (session.isDone
-      ? ended(await session.done)
-      : { status: 'idle', final: null, configuration: session.configuration })),
+    engine.whenIdle().then(async (): Promise<RunOutcome> => (running.isDone
+      ? ended(await running.done)
+      : { status: 'idle', final: null, configuration: running.configuration })),
     new Promise<RunOutcome>((resolve) => {
       if (options.timeoutMs !== null) {
-        timer = setTimeout(() => resolve({ status: 'timeout', final: null, configuration: session.configuration }), options.timeoutMs);
+        timer = setTimeout(() => resolve({ status: 'timeout', final: null, configuration: running.configuration }), options.timeoutMs);
       }
     }),
   ]);
   clearTimeout(timer);
   await engine.close();
+  if (traceSink && traceSink !== process.stderr) await new Promise<void>((resolve) => (traceSink as WriteStream).end(resolve));
   if (outcome.status === 'error' && outcome.message) err(`error: ${outcome.message}`);
   if (options.json) {
     out(JSON.stringify({ status: outcome.status, final: outcome.final, configuration: outcome.configuration, ...(outcome.message ? { message: outcome.message } : {}) }));
@@ -76,4 +112,13 @@ export async function runCommand(options: RunOptions, out: (line: string) => voi
     err(`session ended: ${outcome.status} in [${outcome.configuration.join(', ')}]`);
   }
   return outcome.status === 'final' ? EXIT_FINAL : EXIT_NOT_FINAL;
+}
+
+/** One line per switch log entry; a SIP INFO is followed by its body. */
+function describeSwitchEntry(entry: SimLogEntry): string {
+  if (entry.type === 'sipinfo') {
+    return `switch ${entry.switch}: SIP INFO to ${entry.dn} (${entry.contentType}, AoC-${entry.aocType}, reference ${entry.referenceId}, call ${entry.callId})\n${entry.body.trimEnd()}`;
+  }
+  const outcome = entry.result === 'accepted' ? 'accepted' : `rejected ${entry.error?.code ?? ''}: ${entry.error?.description ?? ''}`;
+  return `switch ${entry.switch}: ${entry.kind}${entry.dn ? ` on ${entry.dn}` : ''}${entry.callId ? ` (call ${entry.callId})` : ''} ${outcome}`;
 }

@@ -70,6 +70,16 @@ export interface SessionDataModel {
   xmlValue(xml: string): unknown;
   /** A plain-data copy of a value for leaving the session (events to other sessions, JSON output). */
   exportValue(value: unknown): unknown;
+  /**
+   * A function for chart code, at `path` (e.g. ['_genesys', 'ixn', 'setuData']), intermediate
+   * objects created as needed. Arguments and result cross as JSON copies, and a thrown error
+   * arrives as the datamodel's own Error: host objects never become reachable.
+   */
+  defineFunction(path: readonly string[], fn: (args: unknown[]) => unknown): void;
+  /** Set the value at `path` (a copy of `value`), intermediate objects created as needed. */
+  setPath(path: readonly string[], value: unknown): void;
+  /** A variable naming the datamodel's root itself (ORS strategies write `_data.x`). */
+  aliasRoot(name: string): void;
   /** A snapshot of the top-level variables, for traces and the CLI. */
   variables(): Record<string, unknown>;
   dispose(): void;

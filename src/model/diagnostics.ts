@@ -44,6 +44,8 @@ export const DIAGNOSTIC_CODES = {
   ORX0302: 'transition can never be taken',
   ORX0303: 'data declared but never used',
   ORX0304: 'transition always enabled: the state machine never settles',
+  // 04xx: extension modules (ixn, billing)
+  ORX0401: "vendor spelling of an attribute accepted (e.g. ixn 'extentions')",
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

@@ -7,7 +7,11 @@ import { nullDataModel } from '../datamodel/null/index.js';
 import { CORE_ACTIONS } from '../exec/core-actions.js';
 import { actionKey } from '../compile/build-chart.js';
 import { loadChart, type ChartSource, type LoadResult } from '../compile/load.js';
-import type { SourceLocation } from '../model/location.js';
+import { formatLocation, type SourceLocation } from '../model/location.js';
+import { Tracer } from '../trace/tracer.js';
+import type { TraceListener } from '../trace/trace-event.js';
+import { copyData } from '../datamodel/copy-data.js';
+import type { ScxmlEvent } from '../model/event.js';
 import { RealClock, VirtualClock, type Clock } from './clock.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import type { EventIOProcessor } from './io-processor.js';
@@ -26,6 +30,8 @@ export interface EngineOptions {
   readonly limits?: Partial<Limits>;
   /** Custom executable content (registered exactly like the core elements). */
   readonly actions?: readonly ActionDefinition<any>[];
+  /** Modules to install (e.g. the ixn module). */
+  readonly modules?: readonly EngineModule[];
   /** Receives every <log>; the default writes nothing. */
   readonly onLog?: (entry: LogEntry) => void;
 }
@@ -35,6 +41,21 @@ export interface LogEntry {
   readonly label: string | undefined;
   readonly value: unknown;
   readonly location: SourceLocation;
+}
+
+/** Hooks a module (ixn, billing) attaches to every session's life. */
+export interface SessionHooks {
+  /** After the datamodel exists, before the first macrostep: define module objects (_genesys). */
+  sessionCreated?(session: Session): void;
+  /** Before the algorithm sees an external event (e.g. bring the interaction model up to date). */
+  beforeEvent?(session: Session, event: ScxmlEvent): void;
+  sessionEnded?(session: Session, result: SessionResult): void;
+}
+
+/** A module: actions, services and hooks installed on one engine (no process-wide state). */
+export interface EngineModule {
+  readonly name: string;
+  install(engine: Engine): void;
 }
 
 export interface StartOptions {
@@ -59,6 +80,7 @@ export class Engine {
   private readonly invokers = new Map<string, Invoker>();
   private readonly services = new Map<string, unknown>();
   private readonly sessions = new Map<string, Session>();
+  readonly hooks: SessionHooks[] = [];
   private readonly chartCache = new Map<string, LoadResult>();
   private readonly chartModels = new WeakMap<CompiledChart, ChartDataModel>();
   private readonly runQueue: Session[] = [];
@@ -69,10 +91,12 @@ export class Engine {
   private readonly idPrefix = randomUUID().slice(0, 8);
   private readonly onLog: ((entry: LogEntry) => void) | undefined;
   readonly basicHttp: BasicHttpProcessor;
+  readonly tracer: Tracer;
 
   constructor(options: EngineOptions = {}) {
     this.clock = options.clock === 'virtual' ? new VirtualClock() : typeof options.clock === 'object' ? options.clock : new RealClock();
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.tracer = new Tracer(() => this.clock.now());
     this.sandbox = options.sandbox ?? 'fast';
     this.onLog = options.onLog;
     for (const a of CORE_ACTIONS) this.registerAction(a);
@@ -83,6 +107,16 @@ export class Engine {
     this.basicHttp = new BasicHttpProcessor(this);
     this.registerIOProcessor(this.basicHttp);
     this.registerInvoker(createScxmlInvoker(this));
+    for (const m of options.modules ?? []) this.use(m);
+  }
+
+  use(module: EngineModule): this {
+    module.install(this);
+    return this;
+  }
+
+  addHooks(hooks: SessionHooks): void {
+    this.hooks.push(hooks);
   }
 
   /* ---------- registries ---------- */
@@ -167,8 +201,9 @@ export class Engine {
     return this.sessions.size;
   }
 
-  sessionEnded(session: Session, _result: SessionResult): void {
+  sessionEnded(session: Session, result: SessionResult): void {
     this.sessions.delete(session.id);
+    for (const h of this.hooks) h.sessionEnded?.(session, result);
     this.checkIdle();
   }
 
@@ -178,6 +213,12 @@ export class Engine {
 
   log(session: Session, label: string | undefined, value: unknown, node: ActionNode): void {
     this.onLog?.({ sessionId: session.id, label, value, location: node.loc });
+    if (this.tracer.active) this.tracer.emit(session.id, { type: 'log', label: label ?? null, value: copyData(value), location: formatLocation(node.loc) });
+  }
+
+  /** Listen to the trace of every session (also published on node:diagnostics_channel 'orchestrion:trace'). */
+  onTrace(listener: TraceListener): () => void {
+    return this.tracer.on(listener);
   }
 
   /* ---------- scheduling ---------- */
@@ -257,6 +298,3 @@ export class Engine {
   }
 }
 
-export function createEngine(options: EngineOptions = {}): Engine {
-  return new Engine(options);
-}

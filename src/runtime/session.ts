@@ -13,6 +13,8 @@ import type { Engine } from './engine.js';
 import type { Invocation } from './invoker.js';
 import { LimitExceededError } from './limits.js';
 import { copyData } from '../datamodel/copy-data.js';
+import { SessionObserver } from '../trace/session-observer.js';
+import type { TraceBody } from '../trace/trace-event.js';
 
 export type SessionStatus = 'starting' | 'running' | 'final' | 'error' | 'cancelled' | 'stopped';
 
@@ -59,6 +61,7 @@ export class Session implements AlgorithmHost {
   private readonly cancelledInvokes = new Set<string>();
   private readonly delayed = new Map<string, Set<TimerHandle>>();
   private readonly exec: ExecContext;
+  private readonly observer: SessionObserver;
   private resolveDone!: (r: SessionResult) => void;
   /** Queued in the engine's run queue. */
   queued = false;
@@ -87,9 +90,11 @@ export class Session implements AlgorithmHost {
     this.state = {
       chart, dm: this.dm, host: this, active, entered: new Uint8Array(chart.states.length),
       historyValue: new Map(), internalQueue: [], statesToInvoke: new Set(), running: false,
-      finalState: null, maxMicrosteps: engine.limits.maxMicrosteps,
+      finalState: null, maxMicrosteps: engine.limits.maxMicrosteps, observer: null,
     };
+    this.observer = new SessionObserver(engine.tracer, id);
     this.exec = this.createExecContext();
+    for (const h of engine.hooks) h.sessionCreated?.(this);
   }
 
   /* ---------- public surface ---------- */
@@ -135,7 +140,13 @@ export class Session implements AlgorithmHost {
   startNow(): void {
     if (this.status !== 'starting') return;
     this.status = 'running';
-    this.runAlgorithm(() => interpret(this.state));
+    this.trace({ type: 'session.start', chart: this.chart.file, name: this.chart.name, parent: this.parent?.session.id ?? null });
+    this.runAlgorithm(null, () => interpret(this.state));
+  }
+
+  /** A trace record for this session, when anyone listens. */
+  trace(body: TraceBody): void {
+    if (this.engine.tracer.active) this.engine.tracer.emit(this.id, body);
   }
 
   /** Engine run-queue entry point: start, or process one external event. */
@@ -146,7 +157,10 @@ export class Session implements AlgorithmHost {
     if (!event) return;
     // Events from an invocation cancelled meanwhile are dropped (W3C 6.4).
     if (event.invokeid !== undefined && this.cancelledInvokes.has(event.invokeid)) return;
-    this.runAlgorithm(() => processExternalEvent(this.state, event));
+    this.runAlgorithm(event, () => {
+      for (const h of this.engine.hooks) h.beforeEvent?.(this, event);
+      processExternalEvent(this.state, event);
+    });
   }
 
   /** Stop from outside: exits every state (onexit runs), cancels invocations, no done event. */
@@ -201,7 +215,9 @@ export class Session implements AlgorithmHost {
 
   /* ---------- running the algorithm ---------- */
 
-  private runAlgorithm(run: () => void): void {
+  private runAlgorithm(event: ScxmlEvent | null, run: () => void): void {
+    const tracing = this.engine.tracer.active;
+    this.state.observer = tracing ? this.observer : null;
     this.inMacrostep = true;
     this.dm.beginMacrostep();
     try {
@@ -214,6 +230,7 @@ export class Session implements AlgorithmHost {
     } finally {
       this.inMacrostep = false;
     }
+    if (tracing) this.trace({ type: 'macrostep', event: event?.name ?? null, configuration: this.configuration });
     if (!this.state.running && this.status === 'running') this.complete();
   }
 
@@ -231,6 +248,7 @@ export class Session implements AlgorithmHost {
     this.end({ status: 'final', final: final?.id ?? null, configuration, doneData });
     if (this.parent) {
       const { session, invokeid } = this.parent;
+      session.trace({ type: 'invoke.done', invokeid });
       session.invocationEnded(invokeid);
       session.enqueue(externalEvent(`done.invoke.${invokeid}`, doneData, { invokeid }));
     }
@@ -245,6 +263,7 @@ export class Session implements AlgorithmHost {
   }
 
   private end(result: SessionResult): void {
+    this.trace({ type: 'session.end', status: result.status, final: result.final, ...(result.message ? { message: result.message } : {}) });
     this.status = result.status;
     this.state.running = false;
     for (const timers of this.delayed.values()) for (const t of timers) this.engine.clock.clearTimer(t);
@@ -253,6 +272,12 @@ export class Session implements AlgorithmHost {
     this.dm.dispose();
     this.resolveDone(result);
     this.engine.sessionEnded(this, result);
+  }
+
+  /** error.execution (and kin) raised while the algorithm runs: internal queue, and the trace. */
+  private raiseError(event: ScxmlEvent): void {
+    this.state.observer?.error(event);
+    this.state.internalQueue.push(event);
   }
 
   /* ---------- AlgorithmHost ---------- */
@@ -264,7 +289,7 @@ export class Session implements AlgorithmHost {
       } catch (err) {
         if (err instanceof LimitExceededError) throw err;
         const failure = err instanceof ActionFailure ? err : null;
-        this.state.internalQueue.push(errorExecution(failure ? failure.reason : err, failure ? failure.loc : node.loc));
+        this.raiseError(errorExecution(failure ? failure.reason : err, failure ? failure.loc : node.loc));
         return;
       }
     }
@@ -275,7 +300,7 @@ export class Session implements AlgorithmHost {
       if (donedata.content) return evaluateContent(donedata.content, this.dm);
       return pairsToObject(evaluateParams(donedata.params, this.dm));
     } catch (err) {
-      this.state.internalQueue.push(errorExecution(err, donedata.content?.loc ?? donedata.params[0]?.loc ?? this.chart.root.loc));
+      this.raiseError(errorExecution(err, donedata.content?.loc ?? donedata.params[0]?.loc ?? this.chart.root.loc));
       return undefined;
     }
   }
@@ -291,7 +316,7 @@ export class Session implements AlgorithmHost {
         else this.dm.declare(d.id, d.inline ? inlineToValue(d.inline, this.dm) : undefined);
       } catch (err) {
         this.dm.declare(d.id, undefined);
-        this.state.internalQueue.push(errorExecution(err, d.loc));
+        this.raiseError(errorExecution(err, d.loc));
       }
     }
   }
@@ -319,10 +344,11 @@ export class Session implements AlgorithmHost {
         parent: this,
       });
       if (this.invocations.get(invokeid) === NOT_STARTED) this.invocations.set(invokeid, invocation);
+      this.trace({ type: 'invoke.start', invokeid, invoketype: type, src: srcText ?? null });
     } catch (err) {
       this.invokeIds.delete(inv);
       this.invocations.delete(invokeid);
-      this.state.internalQueue.push(errorExecution(err, inv.loc));
+      this.raiseError(errorExecution(err, inv.loc));
     }
   }
 
@@ -334,6 +360,7 @@ export class Session implements AlgorithmHost {
     if (!invocation) return; // it already ended: its done.invoke is still to be delivered
     this.invocations.delete(invokeid);
     this.cancelledInvokes.add(invokeid);
+    this.trace({ type: 'invoke.cancel', invokeid });
     invocation.cancel();
   }
 
@@ -386,7 +413,9 @@ export class Session implements AlgorithmHost {
     const processor = this.engine.ioProcessor(request.type);
     const sendid = request.anonymous ? undefined : request.sendid;
     if (!processor) throw new EvaluationError(`<send> type '${request.type}' is not supported`, null, sendid);
+    const fired: TraceBody = { type: 'send.fired', sendid: request.sendid, event: request.event ?? null, target: request.target ?? null };
     if (request.delayMs <= 0) {
+      this.trace(fired);
       try {
         processor.send(this, request);
       } catch (err) {
@@ -402,6 +431,7 @@ export class Session implements AlgorithmHost {
       set.delete(handle);
       if (set.size === 0) this.delayed.delete(request.sendid);
       if (this.isDone) return;
+      this.trace(fired);
       try {
         processor.send(this, request);
       } catch (err) {
@@ -409,6 +439,7 @@ export class Session implements AlgorithmHost {
       }
     });
     set.add(handle);
+    this.trace({ type: 'send.scheduled', sendid: request.sendid, event: request.event ?? null, target: request.target ?? null, sendtype: request.type, due: handle.due });
   }
 
   private cancelDelayedSend(sendid: string): void {
@@ -416,6 +447,7 @@ export class Session implements AlgorithmHost {
     if (!timers) return;
     for (const t of timers) this.engine.clock.clearTimer(t);
     this.delayed.delete(sendid);
+    this.trace({ type: 'send.cancelled', sendid });
   }
 
   get pendingDelayedSends(): number {

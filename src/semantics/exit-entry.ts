@@ -63,6 +63,7 @@ export function exitStates(s: InterpreterState, transitions: readonly Transition
     for (const block of state.onexit) s.host.execute(block);
     for (const inv of state.invokes) s.host.cancelInvoke(inv);
     s.active[state.index] = 0;
+    s.observer?.exit(state);
   }
 }
 
@@ -83,6 +84,7 @@ export function enterStates(s: InterpreterState, transitions: readonly Transitio
   const late = s.chart.binding === 'late';
   for (const state of [...entry.statesToEnter].sort(byDocumentOrder)) {
     s.active[state.index] = 1;
+    s.observer?.enter(state);
     s.statesToInvoke.add(state);
     if (late && !s.entered[state.index]) s.host.initializeData(state);
     s.entered[state.index] = 1;

@@ -39,7 +39,7 @@ export function processExternalEvent(s: InterpreterState, event: ScxmlEvent): vo
   s.dm.setEvent(event);
   s.host.beforeExternalEvent(event, activeStates(s));
   const enabled = selectTransitions(s, event);
-  if (enabled.length) microstep(s, enabled);
+  if (enabled.length) microstep(s, enabled, event);
   runToStableConfiguration(s);
 }
 
@@ -53,17 +53,18 @@ function runToStableConfiguration(s: InterpreterState): void {
     let macrostepDone = false;
     while (s.running && !macrostepDone) {
       let enabled: Transition[] = selectTransitions(s, null);
+      let event: ScxmlEvent | null = null;
       if (enabled.length === 0) {
-        const internal = s.internalQueue.shift();
-        if (!internal) macrostepDone = true;
+        event = s.internalQueue.shift() ?? null;
+        if (!event) macrostepDone = true;
         else {
-          s.dm.setEvent(internal);
-          enabled = selectTransitions(s, internal);
+          s.dm.setEvent(event);
+          enabled = selectTransitions(s, event);
         }
       }
       if (enabled.length) {
         if (++steps > s.maxMicrosteps) throw new RunawayError(s.maxMicrosteps);
-        microstep(s, enabled);
+        microstep(s, enabled, event);
       }
     }
     if (!s.running) return;
@@ -74,7 +75,8 @@ function runToStableConfiguration(s: InterpreterState): void {
   }
 }
 
-export function microstep(s: InterpreterState, enabled: readonly Transition[]): void {
+export function microstep(s: InterpreterState, enabled: readonly Transition[], event: ScxmlEvent | null = null): void {
+  s.observer?.microstep(event, enabled);
   exitStates(s, enabled);
   executeTransitionContent(s, enabled);
   enterStates(s, enabled);
@@ -87,6 +89,7 @@ export function exitInterpreter(s: InterpreterState): void {
     for (const block of state.onexit) s.host.execute(block);
     for (const inv of state.invokes) s.host.cancelInvoke(inv);
     s.active[state.index] = 0;
+    s.observer?.exit(state);
   }
   s.running = false;
 }

@@ -42,7 +42,9 @@ function conditionMatch(s: InterpreterState, t: Transition): boolean {
   try {
     return s.dm.test(t.cond!);
   } catch (err) {
-    s.internalQueue.push(errorExecution(err, t.cond!.loc));
+    const error = errorExecution(err, t.cond!.loc);
+    s.observer?.error(error);
+    s.internalQueue.push(error);
     return false;
   }
 }

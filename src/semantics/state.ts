@@ -1,4 +1,4 @@
-import type { CompiledChart, ExecBlock, InvokeDef, StateNode, DoneData } from '../model/chart.js';
+import type { CompiledChart, ExecBlock, InvokeDef, StateNode, DoneData, Transition } from '../model/chart.js';
 import type { ScxmlEvent } from '../model/event.js';
 import type { SessionDataModel } from '../datamodel/datamodel.js';
 
@@ -20,6 +20,15 @@ export interface AlgorithmHost {
   beforeExternalEvent(event: ScxmlEvent, active: readonly StateNode[]): void;
 }
 
+/** Observes the algorithm (traces); null when nobody listens, so it costs nothing then. */
+export interface AlgorithmObserver {
+  enter(state: StateNode): void;
+  exit(state: StateNode): void;
+  microstep(event: ScxmlEvent | null, transitions: readonly Transition[]): void;
+  /** An error event the algorithm itself raised (a cond that failed). */
+  error(event: ScxmlEvent): void;
+}
+
 export interface InterpreterState {
   readonly chart: CompiledChart;
   readonly dm: SessionDataModel;
@@ -37,4 +46,5 @@ export interface InterpreterState {
   finalState: StateNode | null;
   /** Microsteps allowed in one macrostep before the chart is declared runaway. */
   readonly maxMicrosteps: number;
+  observer: AlgorithmObserver | null;
 }

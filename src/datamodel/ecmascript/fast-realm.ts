@@ -8,7 +8,7 @@ import { locationRoot } from './analyse.js';
 import { compileForSession, HELPERS, topLevelDeclarations, type RewriteContext } from './scope-rewrite.js';
 import { copyData, isDomNode, type ValueFactory } from '../copy-data.js';
 import { xmldomBundleSource } from './xmldom-bundle.js';
-import { DEFAULT_SANDBOX_LIMITS, runawayMessage, SYSTEM_VARIABLES } from './sandbox-common.js';
+import { DEFAULT_SANDBOX_LIMITS, hostAnswer, runawayMessage, SYSTEM_VARIABLES } from './sandbox-common.js';
 
 type Compiled =
   | { kind: 'expr'; fn: (variables: object) => unknown }
@@ -116,7 +116,24 @@ const HARDEN_REALM = `(function (now, budgetMessage) {
     return freeze({ name: name, type: type, sendid: sendid, origin: origin, origintype: origintype,
                     invokeid: invokeid, data: data, raw: raw });
   }
-  return { arm: arm, defineSystem: defineSystem, makeEvent: makeEvent, deepFreeze: deepFreeze };
+  // Host services for chart code (module functions such as _genesys.ixn.setuData): only strings
+  // cross, and the host's answer is re-thrown as this realm's Error.
+  function makeBridge(name, hostCall) {
+    return function () {
+      var answer = JSON.parse(hostCall(JSON.stringify(Array.prototype.slice.call(arguments))));
+      if (!answer.ok) throw new Error(name + ': ' + answer.error);
+      return answer.value;
+    };
+  }
+  function setPath(t, path, value) {
+    var o = t;
+    for (var i = 0; i < path.length - 1; i++) {
+      if (o[path[i]] === null || typeof o[path[i]] !== 'object') o[path[i]] = {};
+      o = o[path[i]];
+    }
+    o[path[path.length - 1]] = value;
+  }
+  return { arm: arm, defineSystem: defineSystem, makeEvent: makeEvent, deepFreeze: deepFreeze, makeBridge: makeBridge, setPath: setPath };
 })`;
 
 interface RealmApi {
@@ -124,6 +141,8 @@ interface RealmApi {
   defineSystem(target: object, sessionid: string, name: string | null, ioprocessors: unknown, In: (id: string) => boolean): (event: object) => void;
   makeEvent(...fields: unknown[]): object;
   deepFreeze(o: unknown): void;
+  makeBridge(name: string, hostCall: (json: string) => string): unknown;
+  setPath(target: object, path: unknown[], value: unknown): void;
 }
 
 /**
@@ -208,6 +227,14 @@ export class FastEcmaScriptChartModel implements ChartDataModel {
 
   makeEvent(event: ScxmlEvent, data: unknown): object {
     return this.realm.makeEvent(event.name, event.type, event.sendid, event.origin, event.origintype, event.invokeid, data, event.raw);
+  }
+
+  bridge(name: string, fn: (args: unknown[]) => unknown): unknown {
+    return this.realm.makeBridge(name, (json) => hostAnswer(() => fn(JSON.parse(json) as unknown[])));
+  }
+
+  setPath(target: object, path: readonly string[], value: unknown): void {
+    this.realm.setPath(target, copyData([...path], this.values) as unknown[], value);
   }
 
   xmlValue(xml: string): unknown {
@@ -308,6 +335,18 @@ class FastSession implements SessionDataModel {
 
   exportValue(value: unknown): unknown {
     return copyData(value);
+  }
+
+  defineFunction(path: readonly string[], fn: (args: unknown[]) => unknown): void {
+    this.model.setPath(this.store, path, this.model.bridge(path.join('.'), fn));
+  }
+
+  setPath(path: readonly string[], value: unknown): void {
+    this.model.setPath(this.store, path, this.importValue(value));
+  }
+
+  aliasRoot(name: string): void {
+    this.store[name] = this.store;
   }
 
   variables(): Record<string, unknown> {

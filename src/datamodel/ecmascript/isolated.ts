@@ -5,10 +5,11 @@ import {
   EvaluationError, type ChartDataModel, type DataModelOptions, type ForeachSnapshot, type SessionDataModel, type SystemVariables,
 } from '../datamodel.js';
 import { expressionText, locationRoot, scriptDeclarations } from './analyse.js';
-import { DEFAULT_SANDBOX_LIMITS, runawayMessage, type SandboxLimits } from './sandbox-common.js';
+import { DEFAULT_SANDBOX_LIMITS, hostAnswer, runawayMessage, type SandboxLimits } from './sandbox-common.js';
 import { xmldomBundleSource } from './xmldom-bundle.js';
 import { XmlDocumentValue } from '../xml-value.js';
 import { isDomNode } from '../copy-data.js';
+
 
 let quickjs: QuickJSWASMModule | null = null;
 
@@ -72,6 +73,26 @@ const BOOTSTRAP = `(function (In) {
     item: function (slot, i) { return slots[slot][i]; },
     length: function (slot) { return slots[slot].length; },
     release: function (slot) { slots.length = slot; },
+    setPath: function (pathJson, valueJson) {
+      var path = JSON.parse(pathJson), o = globalThis;
+      for (var i = 0; i < path.length - 1; i++) {
+        if (o[path[i]] === null || typeof o[path[i]] !== 'object') o[path[i]] = {};
+        o = o[path[i]];
+      }
+      o[path[path.length - 1]] = parse(valueJson);
+    },
+    bridge: function (pathJson, name, hostCall) {
+      var path = JSON.parse(pathJson), o = globalThis;
+      for (var i = 0; i < path.length - 1; i++) {
+        if (o[path[i]] === null || typeof o[path[i]] !== 'object') o[path[i]] = {};
+        o = o[path[i]];
+      }
+      o[path[path.length - 1]] = function () {
+        var answer = JSON.parse(hostCall(JSON.stringify(Array.prototype.slice.call(arguments))));
+        if (!answer.ok) throw new Error(name + ': ' + answer.error);
+        return answer.value;
+      };
+    },
   };
 })`;
 
@@ -359,6 +380,26 @@ class IsolatedSession implements SessionDataModel {
 
   exportValue(value: unknown): unknown {
     return value; // evaluate() already returns plain data
+  }
+
+  defineFunction(path: readonly string[], fn: (args: unknown[]) => unknown): void {
+    const vm = this.vm;
+    const hostCall = vm.newFunction('hostCall', (jsonHandle) => vm.newString(hostAnswer(() => fn(JSON.parse(vm.getString(jsonHandle)) as unknown[]))));
+    try {
+      this.callApi('bridge', JSON.stringify(path), path.join('.'), hostCall).dispose();
+    } finally {
+      hostCall.dispose();
+    }
+  }
+
+  setPath(path: readonly string[], value: unknown): void {
+    this.callApi('setPath', JSON.stringify(path), this.toJson(value)).dispose();
+  }
+
+  aliasRoot(name: string): void {
+    const r = this.vm.evalCode(`globalThis[${JSON.stringify(name)}] = globalThis;`);
+    if (r.error) throw this.failure(r.error, null);
+    r.value.dispose();
   }
 
   variables(): Record<string, unknown> {

@@ -15,3 +15,14 @@ export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = { timeMs: 1000, memoryBytes
 export function runawayMessage(ms: number): string {
   return `runaway code stopped: chart code ran longer than ${ms} ms in one macrostep (limits.timeMs)`;
 }
+
+/** A host function's outcome as the JSON a bridge expects; it never throws. */
+export function hostAnswer(run: () => unknown): string {
+  try {
+    const value = run();
+    return JSON.stringify({ ok: true, value: value === undefined ? null : value });
+  } catch (err) {
+    return JSON.stringify({ ok: false, error: err instanceof Error ? err.message : String(err) });
+  }
+}
+

@@ -36,6 +36,9 @@ class NullSession implements SessionDataModel {
   importValue(value: unknown): unknown { return value; }
   xmlValue(xml: string): unknown { return xml; }
   exportValue(value: unknown): unknown { return value; }
+  defineFunction(): void { /* no code to call it */ }
+  setPath(): void { /* no data */ }
+  aliasRoot(): void { /* no data */ }
   variables(): Record<string, unknown> { return {}; }
   dispose(): void { /* nothing held */ }
 }

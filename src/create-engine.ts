@@ -1,0 +1,31 @@
+import { Engine, type EngineOptions } from './runtime/engine.js';
+import { IxnModule, type IxnOptions } from './ixn/module.js';
+import { AdapterRegistry } from './tserver/registry.js';
+import type { TServerAdapter } from './tserver/adapter.js';
+import { createSimulatedSwitches, DEFAULT_TOPOLOGY, type Topology } from './tserver/sim/index.js';
+
+export interface CreateEngineOptions extends EngineOptions {
+  /**
+   * The T-Server adapters of the interaction module, one per switch. Default: the simulated
+   * switch built from `switchTopology` (or the default topology: SIP_Switch with routing points
+   * 5000–5099, extensions 1000–1999, agents 9000–9099).
+   */
+  readonly adapters?: readonly TServerAdapter[] | AdapterRegistry;
+  /** Topology of the simulated switch (object, JSON text or file path) when no adapters are given. */
+  readonly switchTopology?: Topology | unknown;
+  /** Interaction module options (who takes inbound calls, request timeout). */
+  readonly ixn?: Omit<IxnOptions, 'registry'>;
+}
+
+/**
+ * An engine with the modules a contact-centre strategy expects: the interaction (voice) module
+ * on the given T-Server adapters, or on the embedded simulated switch.
+ */
+export function createEngine(options: CreateEngineOptions = {}): Engine {
+  const engine = new Engine(options);
+  const registry = options.adapters instanceof AdapterRegistry
+    ? options.adapters
+    : new AdapterRegistry(options.adapters ?? createSimulatedSwitches(options.switchTopology ?? DEFAULT_TOPOLOGY, engine.clock));
+  engine.use(new IxnModule({ registry, ...options.ixn }));
+  return engine;
+}
