@@ -23,9 +23,15 @@ export interface CreateEngineOptions extends EngineOptions {
  */
 export function createEngine(options: CreateEngineOptions = {}): Engine {
   const engine = new Engine(options);
-  const registry = options.adapters instanceof AdapterRegistry
-    ? options.adapters
-    : new AdapterRegistry(options.adapters ?? createSimulatedSwitches(options.switchTopology ?? DEFAULT_TOPOLOGY, engine.clock));
+  let registry: AdapterRegistry;
+  if (options.adapters instanceof AdapterRegistry) registry = options.adapters;
+  else if (options.adapters) registry = new AdapterRegistry(options.adapters);
+  else {
+    // The embedded simulated switch is the engine's own: it goes when the engine closes.
+    const switches = createSimulatedSwitches(options.switchTopology ?? DEFAULT_TOPOLOGY, engine.clock);
+    engine.onClose(() => switches.forEach((s) => s.dispose()));
+    registry = new AdapterRegistry(switches);
+  }
   engine.use(new IxnModule({ registry, ...options.ixn }));
   return engine;
 }

@@ -20,3 +20,6 @@ export type { ExecContext, SendRequest } from './exec/context.js';
 export type { CompileContext } from './compile/compile-context.js';
 export type { ChartSource, LoadResult } from './compile/load.js';
 export { EvaluationError, type DataModelDefinition, type SessionDataModel, type ChartDataModel } from './datamodel/datamodel.js';
+export { SNAPSHOT_VERSION, SnapshotError, type SessionSnapshot, type SessionStore } from './runtime/snapshot.js';
+export { SqliteSessionStore } from './store/sqlite-store.js';
+export { MemorySessionStore } from './store/memory-store.js';

@@ -82,7 +82,13 @@ export async function runCommand(options: RunOptions, out: (line: string) => voi
       await engine.close();
       return EXIT_LOAD_ERROR;
     }
-    sw.inboundCall(call.from, call.to);
+    try {
+      sw.inboundCall(call.from, call.to);
+    } catch (e) {
+      err(`run-scxml: --call ${call.from}:${call.to}: ${(e as Error).message}`);
+      await engine.close();
+      return EXIT_LOAD_ERROR;
+    }
   }
   const running = session;
 

@@ -20,6 +20,8 @@ export interface BuildEnvironment {
   readonly readResource: (url: URL) => string;
   /** Compile an embedded chart (invoke content) with the same environment. */
   readonly compileEmbedded: (el: XmlElement, baseUrl: URL, sink: DiagnosticSink) => CompiledChart | null;
+  /** sha256 of the document text. */
+  readonly fingerprint: string;
 }
 
 export const actionKey = (namespace: string, name: string) => `${namespace} ${name}`;
@@ -496,7 +498,17 @@ export function buildChart(root: XmlElement, file: string, baseUrl: URL, env: Bu
     file, name: attr(root, 'name') ?? null, datamodel: datamodelName,
     sandbox: sandboxAttr?.value === 'fast' || sandboxAttr?.value === 'isolated' ? sandboxAttr.value : null, binding: binding === 'late' ? 'late' : 'early',
     root: rootState, states, stateById, transitions, code, script, diagnostics: sink.items, baseUrl,
+    fingerprint: env.fingerprint, embeddedIn: null,
   };
+  // Charts embedded in <invoke><content> learn where they sit, so their sessions can be restored.
+  for (const inv of invokes) {
+    if (!inv.inlineChart) continue;
+    const invoke = inv.state.invokes.indexOf(inv);
+    Object.assign(inv.inlineChart, {
+      embeddedIn: { chart, state: inv.state.id, invoke },
+      fingerprint: `${env.fingerprint}#${inv.state.id}/${invoke}`,
+    });
+  }
   // Lint only a sound chart: on a broken one its warnings would mostly echo the errors.
   if (!hasErrors(sink.items)) lintChart(chart, sink);
   return chart;
@@ -511,7 +523,7 @@ function emptyChart(root: XmlElement, file: string, baseUrl: URL, sink: Diagnost
   };
   return {
     file, name: null, datamodel: 'ecmascript', sandbox: null, binding: 'early', root: state, states: [state], stateById: new Map(),
-    transitions: [], code: [], script: [], diagnostics: sink.items, baseUrl,
+    transitions: [], code: [], script: [], diagnostics: sink.items, baseUrl, fingerprint: '', embeddedIn: null,
   };
 }
 

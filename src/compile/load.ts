@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { ActionDefinition, CompiledChart } from '../model/chart.js';
@@ -56,6 +57,7 @@ function compileText(text: string, file: string, baseUrl: URL, registry: LoaderR
   if (!root) return { chart: null, diagnostics: sink.sorted() };
   const env: BuildEnvironment = {
     sink, actions: registry.actions, datamodels: registry.datamodels, readResource,
+    fingerprint: createHash('sha256').update(text).digest('hex'),
     compileEmbedded: (el: XmlElement, base: URL, s: DiagnosticSink) => buildChart(el, file, base, { ...env, sink: s }),
   };
   const chart = buildChart(root, file, baseUrl, env);

@@ -13,7 +13,6 @@ export interface SendRequest {
   readonly data: unknown;
   /** namelist and param values in order, duplicates kept (the wire formats carry them all). */
   readonly pairs: readonly (readonly [string, unknown])[];
-  readonly node: ActionNode;
 }
 
 /**

@@ -177,7 +177,7 @@ const send: ActionDefinition<Send> = {
       params, content,
     };
   },
-  execute(c, ctx, node) {
+  execute(c, ctx) {
     const dm = ctx.datamodel;
     const sendid = c.id ?? ctx.uniqueId('send');
     if (c.idlocation) dm.assign(c.idlocation, sendid);
@@ -199,7 +199,7 @@ const send: ActionDefinition<Send> = {
       pairs.push(...evaluateParams(c.params, dm));
       data = pairsToObject(pairs);
     }
-    ctx.send({ event, target, type, sendid, anonymous: c.id === undefined && !c.idlocation, delayMs, data, pairs, node });
+    ctx.send({ event, target, type, sendid, anonymous: c.id === undefined && !c.idlocation, delayMs, data, pairs });
   },
 };
 

@@ -4,6 +4,7 @@ import { formatDiagnostic } from '../model/diagnostics.js';
 import type { CompiledChart } from '../model/chart.js';
 import type { Engine } from '../runtime/engine.js';
 import type { Invocation, InvokeRequest, Invoker } from '../runtime/invoker.js';
+import { childInvocation } from '../runtime/session.js';
 import { SCXML_EVENT_PROCESSOR } from '../exec/core-actions.js';
 
 export const SCXML_INVOKE_TYPES = ['scxml', 'http://www.w3.org/TR/scxml/', 'http://www.w3.org/TR/scxml', SCXML_EVENT_PROCESSOR];
@@ -18,10 +19,7 @@ export function createScxmlInvoker(engine: Engine): Invoker {
       // The invoked session runs from the moment <invoke> executes (W3C 6.4): a cancellation that
       // follows must find it running, and exit its states.
       child.startNow();
-      return {
-        deliver: (event) => child.enqueue(event),
-        cancel: () => child.stop('cancelled'),
-      };
+      return childInvocation(engine, child.id);
     },
   };
 }

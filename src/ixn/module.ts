@@ -45,6 +45,8 @@ export class IxnModule implements EngineModule {
   private readonly owner = new Map<string, string>();
   private readonly views = new WeakMap<Session, SessionView>();
   private readonly privateRequests = new Map<string, { sessionId: string; requestid: string; interactionid: string | null; serviceid: number }>();
+  /** The interaction.* events this module made: only these change what a session sees (a chart cannot fake them with <send>). */
+  private readonly ownEvents = new WeakSet<ScxmlEvent>();
   private readonly timeoutMs: number;
 
   constructor(private readonly options: IxnOptions) {
@@ -62,11 +64,20 @@ export class IxnModule implements EngineModule {
     engine.addHooks({
       sessionCreated: (session) => this.sessionCreated(session),
       beforeEvent: (session, event) => this.beforeEvent(session, event),
+      reservedVariables: ['_genesys', '_data'],
       sessionEnded: (session) => {
         for (const [callId, sid] of this.owner) if (sid === session.id) this.owner.delete(callId);
+        for (const [ref, r] of this.privateRequests) if (r.sessionId === session.id) this.privateRequests.delete(ref);
       },
     });
-    this.registry.onEvent((event) => this.onSwitchEvent(event));
+    this.registry.onEvent((event, adapter) => {
+      // A switch's event loop must never see an exception from here.
+      try {
+        this.onSwitchEvent(event, adapter);
+      } catch (err) {
+        process.emitWarning(`ixn: handling ${event.type} from ${adapter.switchName} failed: ${(err as Error).message}`);
+      }
+    });
   }
 
   /** The session that controls an interaction, if any. */
@@ -91,27 +102,40 @@ export class IxnModule implements EngineModule {
     if (this.owner.get(callId) !== session.id) throw new Error(`interaction ${callId} is not controlled by this session`);
     const found = this.findCall(callId);
     if (!found) throw new Error(`interaction ${callId} no longer exists`);
+    if (!found.adapter.connected) throw new Error(`the link to the T-Server of ${found.adapter.switchName} is down`);
     return found;
   }
 
   private setuData(session: Session, id: unknown, data: unknown): boolean {
     if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new Error('user data must be an object of key/value pairs');
     const { adapter, call } = this.controlled(session, id);
-    void this.engine.track(adapter.updateUserData({ callId: call.callId, udata: data as Record<string, unknown> }));
+    this.inBackground(session, 'setuData', adapter.updateUserData({ callId: call.callId, udata: data as Record<string, unknown> }));
     return true;
   }
 
   private deleteuData(session: Session, id: unknown, keys: unknown): boolean {
     const { adapter, call } = this.controlled(session, id);
     const list = keys === undefined || keys === null ? null : (Array.isArray(keys) ? keys : [keys]).map(String);
-    void this.engine.track(adapter.deleteUserData({ callId: call.callId, keys: list }));
+    this.inBackground(session, 'deleteuData', adapter.deleteUserData({ callId: call.callId, keys: list }));
     return true;
+  }
+
+  /**
+   * A module function's request to the switch: the function has returned already, so a failure
+   * reaches the session as error.execution (an unobserved rejection would end the process).
+   */
+  private inBackground(session: Session, fn: string, request: Promise<void>): void {
+    this.engine.track(request).catch((err: unknown) => {
+      const e = err as { code?: unknown; description?: unknown; message?: unknown };
+      const why = e && typeof e === 'object' && e.description !== undefined ? `${String(e.code)}: ${String(e.description)}` : String(e?.message ?? err);
+      this.engine.session(session.id)?.raisePlatformError('error.execution', `_genesys.ixn.${fn}: ${why}`);
+    });
   }
 
   /** interaction.* events change what _genesys.ixn.interactions shows, when the chart processes them. */
   private beforeEvent(session: Session, event: ScxmlEvent): void {
     const view = this.views.get(session);
-    if (!view || !event.name.startsWith('interaction.')) return;
+    if (!view || !event.name.startsWith('interaction.') || !this.ownEvents.has(event)) return;
     const id = (event.data as { interactionid?: unknown } | undefined)?.interactionid;
     if (typeof id !== 'string') return;
     if (event.name === 'interaction.added' && !view.visible.includes(id)) view.visible.push(id);
@@ -137,8 +161,8 @@ export class IxnModule implements EngineModule {
     if (previous === session.id) return;
     if (previous) this.release(callId, previous);
     this.owner.set(callId, session.id);
-    session.enqueue(externalEvent('interaction.added', { interactionid: callId }));
-    session.enqueue(externalEvent('interaction.present', { interactionid: callId }));
+    this.notify(session, 'interaction.added', { interactionid: callId });
+    this.notify(session, 'interaction.present', { interactionid: callId });
   }
 
   /** The session no longer controls the interaction: deleted, then notcontrolled. */
@@ -146,8 +170,8 @@ export class IxnModule implements EngineModule {
     if (!sessionId) return;
     this.owner.delete(callId);
     const session = this.engine.session(sessionId);
-    session?.enqueue(externalEvent('interaction.deleted', { interactionid: callId }));
-    session?.enqueue(externalEvent('interaction.notcontrolled', { interactionid: callId }));
+    this.notify(session, 'interaction.deleted', { interactionid: callId });
+    this.notify(session, 'interaction.notcontrolled', { interactionid: callId });
   }
 
   private findCall(callId: string): { adapter: TServerAdapter; call: CallInfo } | undefined {
@@ -158,7 +182,7 @@ export class IxnModule implements EngineModule {
 
   /* ---------- switch events ---------- */
 
-  private onSwitchEvent(event: CallEvent): void {
+  private onSwitchEvent(event: CallEvent, adapter: TServerAdapter): void {
     switch (event.type) {
       case 'call.created': {
         if (this.owner.has(event.call.callId)) return;
@@ -174,11 +198,11 @@ export class IxnModule implements EngineModule {
       case 'call.released': {
         const sessionId = this.owner.get(event.call.callId);
         this.owner.delete(event.call.callId);
-        if (sessionId) this.engine.session(sessionId)?.enqueue(externalEvent('interaction.deleted', { interactionid: event.call.callId }));
+        if (sessionId) this.notify(this.engine.session(sessionId), 'interaction.deleted', { interactionid: event.call.callId });
         return;
       }
       case 'privateinfo': {
-        const request = this.privateRequests.get(event.referenceId);
+        const request = this.privateRequests.get(`${adapter.switchName}:${event.referenceId}`);
         if (!request) return;
         this.engine.session(request.sessionId)?.enqueue(externalEvent('voice.privateinfo', {
           requestid: request.requestid, interactionid: request.interactionid, serviceid: request.serviceid,
@@ -193,7 +217,15 @@ export class IxnModule implements EngineModule {
 
   private toOwner(callId: string, name: string, extra: Record<string, unknown>): void {
     const sessionId = this.owner.get(callId);
-    if (sessionId) this.engine.session(sessionId)?.enqueue(externalEvent(name, { interactionid: callId, ...extra }));
+    if (sessionId) this.notify(this.engine.session(sessionId), name, { interactionid: callId, ...extra });
+  }
+
+  /** An event of this module to a session. */
+  private notify(session: Session | undefined, name: string, data: Record<string, unknown>): void {
+    if (!session) return;
+    const event = externalEvent(name, data);
+    this.ownEvents.add(event);
+    session.enqueue(event);
   }
 
   /* ---------- actions ---------- */
@@ -231,14 +263,14 @@ export class IxnModule implements EngineModule {
     const session = this.engine.session(request.sessionId);
     switch (request.spec.element) {
       case 'privateservice': {
-        const serviceId = Number(v.serviceid);
-        if (!Number.isInteger(serviceId)) throw new ActionError('invalidargument', `serviceid must be an integer, not ${JSON.stringify(v.serviceid)}`);
+        const serviceId = integerValue(v.serviceid);
+        if (serviceId === null) throw new ActionError('invalidargument', `serviceid must be an integer, not ${JSON.stringify(v.serviceid) ?? String(v.serviceid)}`);
         const { adapter, call, thisDn } = this.adapterFor(interactionid, v.resource);
         const { referenceId } = await adapter.privateService({
           serviceId, callId: call.callId, thisDn,
           udata: keyValues(v.udata, 'udata'), reasons: keyValues(v.reasons, 'reasons'), extensions: keyValues(v.extensions, 'extensions'),
         });
-        this.privateRequests.set(referenceId, { sessionId: request.sessionId, requestid: request.requestid, interactionid, serviceid: serviceId });
+        this.privateRequests.set(`${adapter.switchName}:${referenceId}`, { sessionId: request.sessionId, requestid: request.requestid, interactionid, serviceid: serviceId });
         return { serviceid: serviceId, referenceid: referenceId, switch: adapter.switchName, thisdn: thisDn };
       }
       case 'createcall': {
@@ -299,6 +331,16 @@ export class IxnModule implements EngineModule {
         throw new ActionError('unknown', `no handler for ixn:${request.spec.element}`);
     }
   }
+}
+
+/** An integer given as a number or as a string of digits; null for anything else (null, '', true, 1.5, 'abc'). */
+function integerValue(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? value : null;
+  if (typeof value === 'string' && /^\s*[+-]?[0-9]+\s*$/.test(value)) {
+    const n = Number(value);
+    return Number.isSafeInteger(n) ? n : null;
+  }
+  return null;
 }
 
 function keyValues(value: unknown, name: string): Record<string, unknown> {

@@ -13,7 +13,7 @@ export interface ResourceSpec {
 }
 
 /**
- * The `resource` attribute of ixn actions: a DN ("9000"), "dn@switch", or {dn?, switch?}.
+ * The `resource` attribute of ixn actions: a DN ("9000"), "dn@switch", "@switch", or {dn?, switch?}.
  * Anything else is a request error (error.<prefix>.<action>, "invalidresource").
  */
 export function parseResource(value: unknown): ResourceSpec {
@@ -21,12 +21,17 @@ export function parseResource(value: unknown): ResourceSpec {
   if (typeof value === 'string' || typeof value === 'number') {
     const text = String(value);
     const at = text.lastIndexOf('@');
-    return at > 0 ? { dn: text.slice(0, at), switch: text.slice(at + 1) } : { dn: text };
+    if (at < 0) return { dn: text };
+    // "dn@switch"; "@switch" names only the switch, "dn@" only the DN.
+    const dn = text.slice(0, at);
+    const sw = text.slice(at + 1);
+    return { ...(dn !== '' ? { dn } : {}), ...(sw !== '' ? { switch: sw } : {}) };
   }
   if (typeof value === 'object' && !Array.isArray(value)) {
     const o = value as Record<string, unknown>;
-    const dn = o.dn === undefined || o.dn === null ? undefined : String(o.dn);
-    const sw = o.switch === undefined || o.switch === null ? undefined : String(o.switch);
+    const given = (v: unknown) => (v === undefined || v === null || v === '' ? undefined : String(v));
+    const dn = given(o.dn);
+    const sw = given(o.switch);
     return { ...(dn !== undefined ? { dn } : {}), ...(sw !== undefined ? { switch: sw } : {}) };
   }
   throw new ActionError('invalidresource', `resource must be a DN, "dn@switch" or {dn, switch}, not ${JSON.stringify(value)}`);

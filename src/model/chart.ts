@@ -139,6 +139,10 @@ export interface CompiledChart {
   readonly diagnostics: readonly Diagnostic[];
   /** Base for resolving relative URLs (src of invoke, data, script). */
   readonly baseUrl: URL;
+  /** sha256 of the document text: snapshots name the chart they were taken against. */
+  readonly fingerprint: string;
+  /** For a chart embedded in an <invoke>: where (snapshots of its sessions restore through it). */
+  readonly embeddedIn: { readonly chart: CompiledChart; readonly state: string; readonly invoke: number } | null;
 }
 
 /* ---- executable content extension contract ---- */

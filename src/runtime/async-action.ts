@@ -31,8 +31,12 @@ export class ActionError extends Error {
 export function runAsyncAction(engine: Engine, request: AsyncActionRequest, operation: () => Promise<Record<string, unknown> | void>): void {
   const base = { requestid: request.requestid, interactionid: request.interactionid ?? undefined };
   const action = `${request.prefix}.${request.action}`;
+  engine.session(request.sessionId)?.actionStarted({
+    requestid: request.requestid, prefix: request.prefix, action: request.action, interactionid: request.interactionid ?? null,
+  });
   const deliver = (name: string, data: Record<string, unknown>) => {
     const session = engine.session(request.sessionId);
+    session?.actionEnded(request.requestid);
     session?.trace({ type: 'adapter.response', requestid: request.requestid, action, outcome: name.startsWith('error.') ? 'error' : 'done', data });
     session?.enqueue(externalEvent(name, data));
   };

@@ -16,7 +16,8 @@ import { RealClock, VirtualClock, type Clock } from './clock.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import type { EventIOProcessor } from './io-processor.js';
 import type { Invoker } from './invoker.js';
-import { Session, type ParentLink, type SessionResult } from './session.js';
+import { rootChart, Session, type ParentLink, type SessionResult } from './session.js';
+import { SNAPSHOT_VERSION, SnapshotError, type SessionSnapshot, type SessionStore } from './snapshot.js';
 import { createScxmlProcessor } from '../io/scxml-processor.js';
 import { BasicHttpProcessor } from '../io/basichttp-processor.js';
 import { createScxmlInvoker } from '../invoke/scxml-invoker.js';
@@ -30,6 +31,13 @@ export interface EngineOptions {
   readonly limits?: Partial<Limits>;
   /** Custom executable content (registered exactly like the core elements). */
   readonly actions?: readonly ActionDefinition<any>[];
+  /**
+   * Where sessions are saved between macrosteps, so a restarted engine resumes them
+   * (`await engine.resume()`). Default: none (sessions live in memory only).
+   */
+  readonly store?: SessionStore;
+  /** On restore, delayed sends whose due time has passed: 'fire' them now, in due order (default), or 'drop' them. */
+  readonly overdueSends?: 'fire' | 'drop';
   /** Modules to install (e.g. the ixn module). */
   readonly modules?: readonly EngineModule[];
   /** Receives every <log>; the default writes nothing. */
@@ -50,6 +58,8 @@ export interface SessionHooks {
   /** Before the algorithm sees an external event (e.g. bring the interaction model up to date). */
   beforeEvent?(session: Session, event: ScxmlEvent): void;
   sessionEnded?(session: Session, result: SessionResult): void;
+  /** Variables the module defines in every session (snapshots leave them out; the module makes them again). */
+  readonly reservedVariables?: readonly string[];
 }
 
 /** A module: actions, services and hooks installed on one engine (no process-wide state). */
@@ -81,7 +91,13 @@ export class Engine {
   private readonly services = new Map<string, unknown>();
   private readonly sessions = new Map<string, Session>();
   readonly hooks: SessionHooks[] = [];
+  private readonly reserved = new Set<string>();
+  private readonly closers: (() => void | Promise<void>)[] = [];
   private readonly chartCache = new Map<string, LoadResult>();
+  /** Every chart this engine compiled, by fingerprint (snapshots name their chart so). */
+  private readonly chartsByFingerprint = new Map<string, CompiledChart>();
+  private readonly store: SessionStore | null;
+  private readonly overdueSends: 'fire' | 'drop';
   private readonly chartModels = new WeakMap<CompiledChart, ChartDataModel>();
   private readonly runQueue: Session[] = [];
   private readonly idleWaiters: (() => void)[] = [];
@@ -99,6 +115,8 @@ export class Engine {
     this.tracer = new Tracer(() => this.clock.now());
     this.sandbox = options.sandbox ?? 'fast';
     this.onLog = options.onLog;
+    this.store = options.store ?? null;
+    this.overdueSends = options.overdueSends ?? 'fire';
     for (const a of CORE_ACTIONS) this.registerAction(a);
     for (const a of options.actions ?? []) this.registerAction(a);
     this.registerDataModel(ecmascriptDataModel);
@@ -117,6 +135,17 @@ export class Engine {
 
   addHooks(hooks: SessionHooks): void {
     this.hooks.push(hooks);
+    for (const name of hooks.reservedVariables ?? []) this.reserved.add(name);
+  }
+
+  /** Variables modules define in every session. */
+  get reservedVariables(): ReadonlySet<string> {
+    return this.reserved;
+  }
+
+  /** Run `fn` when the engine closes (modules release what they hold: timers, connections). */
+  onClose(fn: () => void | Promise<void>): void {
+    this.closers.push(fn);
   }
 
   /* ---------- registries ---------- */
@@ -165,10 +194,15 @@ export class Engine {
     const src: ChartSource = typeof source === 'string'
       ? (/^\s*</.test(source) ? { xml: source } : { path: source })
       : source;
-    if (!('path' in src)) return loadChart(src, this);
+    if (!('path' in src)) return this.remember(loadChart(src, this));
     const key = path.resolve(src.path);
     let result = this.chartCache.get(key);
-    if (!result) this.chartCache.set(key, (result = loadChart(src, this)));
+    if (!result) this.chartCache.set(key, (result = this.remember(loadChart(src, this))));
+    return result;
+  }
+
+  private remember(result: LoadResult): LoadResult {
+    if (result.chart) this.chartsByFingerprint.set(result.chart.fingerprint, result.chart);
     return result;
   }
 
@@ -203,6 +237,7 @@ export class Engine {
 
   sessionEnded(session: Session, result: SessionResult): void {
     this.sessions.delete(session.id);
+    if (this.store) void this.track(this.store.delete(session.id));
     for (const h of this.hooks) h.sessionEnded?.(session, result);
     this.checkIdle();
   }
@@ -262,7 +297,77 @@ export class Engine {
       if (session.hasWork) this.schedule(session);
     }
     if (this.runQueue.length || (this.clock instanceof VirtualClock && this.clock.pendingTimers && !this.pendingOperations)) this.requestDrain();
+    if (this.store) this.saveChangedSessions(this.store);
     this.checkIdle();
+  }
+
+  /* ---------- persistence ---------- */
+
+  /** Save every session changed since its last save (between macrosteps: the drain loop's end). */
+  private saveChangedSessions(store: SessionStore): void {
+    for (const session of this.sessions.values()) {
+      if (!session.dirty || session.isDone) continue;
+      session.dirty = false;
+      let snapshot: SessionSnapshot;
+      try {
+        snapshot = session.snapshot();
+      } catch (err) {
+        process.emitWarning(`session ${session.id} could not be saved: ${(err as Error).message}`);
+        continue;
+      }
+      void this.track(store.save(snapshot));
+    }
+  }
+
+  /**
+   * Resume a session from a snapshot. Its chart is found among the charts this engine loaded
+   * (by fingerprint) or loaded from the snapshot's file; a chart that changed since the snapshot
+   * was taken is refused unless `ifChartChanged: 'use-current'`.
+   */
+  restore(snapshot: SessionSnapshot, options: { chart?: CompiledChart; ifChartChanged?: 'refuse' | 'use-current' } = {}): Session {
+    if (snapshot.version !== SNAPSHOT_VERSION) throw new SnapshotError(`snapshot version ${String(snapshot.version)} is not supported (this engine reads ${SNAPSHOT_VERSION})`);
+    if (this.sessions.has(snapshot.sessionId)) throw new SnapshotError(`session ${snapshot.sessionId} is already running`);
+    const chart = options.chart ?? this.chartOf(snapshot);
+    if (rootChart(chart).fingerprint !== snapshot.chart.fingerprint && options.ifChartChanged !== 'use-current') {
+      throw new SnapshotError(`the chart ${snapshot.chart.file} changed since session ${snapshot.sessionId} was saved; restore with ifChartChanged: 'use-current' to resume it on the current chart`);
+    }
+    const parent = snapshot.parent ? this.sessions.get(snapshot.parent.sessionId) : undefined;
+    const session = new Session(this, snapshot.sessionId, chart, {}, parent && snapshot.parent ? { session: parent, invokeid: snapshot.parent.invokeid } : null);
+    this.sessions.set(session.id, session);
+    session.restore(snapshot, this.overdueSends);
+    return session;
+  }
+
+  /** The snapshot's chart: one this engine loaded (same fingerprint), else its file; then the embedded chart in it. */
+  private chartOf(snapshot: SessionSnapshot): CompiledChart {
+    let root = this.chartsByFingerprint.get(snapshot.chart.fingerprint);
+    if (!root) {
+      const loaded = this.load(snapshot.chart.file);
+      if (!loaded.chart) throw new SnapshotError(`the chart ${snapshot.chart.file} of session ${snapshot.sessionId} cannot be loaded`);
+      root = loaded.chart;
+    }
+    const embedded = snapshot.chart.embedded;
+    if (!embedded) return root;
+    const inline = root.stateById.get(embedded.state)?.invokes[embedded.invoke]?.inlineChart;
+    if (!inline) throw new SnapshotError(`the chart ${snapshot.chart.file} has no inline chart at state '${embedded.state}', invoke ${embedded.invoke}`);
+    return inline;
+  }
+
+  /** Restore every session of the store (parents before the sessions they invoked). */
+  async resume(): Promise<Session[]> {
+    if (!this.store) throw new Error('this engine has no session store');
+    const snapshots = await this.store.loadAll();
+    const byId = new Map(snapshots.map((s) => [s.sessionId, s]));
+    const depth = (s: SessionSnapshot): number => (s.parent && byId.has(s.parent.sessionId) ? 1 + depth(byId.get(s.parent.sessionId)!) : 0);
+    const restored: Session[] = [];
+    for (const snapshot of [...snapshots].sort((a, b) => depth(a) - depth(b))) {
+      try {
+        restored.push(this.restore(snapshot));
+      } catch (err) {
+        process.emitWarning(`session ${snapshot.sessionId} could not be resumed: ${(err as Error).message}`);
+      }
+    }
+    return restored;
   }
 
   /** Nothing queued, no timer pending, no operation in flight. */
@@ -292,9 +397,18 @@ export class Engine {
     return this.basicHttp.listen(options);
   }
 
-  async close(): Promise<void> {
-    for (const s of [...this.sessions.values()]) s.stop();
+  /**
+   * Stop every session and release the engine's resources. With a store, sessions are left
+   * saved (so another engine can resume them) unless `{ stopSessions: true }`.
+   */
+  async close(options: { stopSessions?: boolean } = {}): Promise<void> {
+    if (this.store && !options.stopSessions) {
+      this.saveChangedSessions(this.store);
+      for (const s of this.sessions.values()) s.detach();
+      this.sessions.clear();
+    } else for (const s of [...this.sessions.values()]) s.stop();
     await this.basicHttp.close();
+    for (const fn of this.closers.splice(0)) await fn();
   }
 }
 

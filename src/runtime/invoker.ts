@@ -19,6 +19,8 @@ export interface InvokeRequest {
 
 /** A running invocation, as its invoking session sees it. */
 export interface Invocation {
+  /** The invoked session, when it is a session of this engine (snapshots keep the link). */
+  readonly sessionId?: string;
   /** An event for the invoked service (#_<invokeid> sends, autoforward). */
   deliver(event: ScxmlEvent): void;
   /** The invoking state was exited: stop the service without a done.invoke. */

@@ -14,6 +14,9 @@ import type { Invocation } from './invoker.js';
 import { LimitExceededError } from './limits.js';
 import { copyData } from '../datamodel/copy-data.js';
 import { SessionObserver } from '../trace/session-observer.js';
+import {
+  decodeEvent, decodeValue, encodeEvent, encodeValue, SNAPSHOT_VERSION, SnapshotError, type PendingAction, type SessionSnapshot,
+} from './snapshot.js';
 import type { TraceBody } from '../trace/trace-event.js';
 
 export type SessionStatus = 'starting' | 'running' | 'final' | 'error' | 'cancelled' | 'stopped';
@@ -32,6 +35,22 @@ export interface SessionResult {
 export interface ParentLink {
   readonly session: Session;
   readonly invokeid: string;
+}
+
+/** The chart a (possibly embedded) chart was loaded with. */
+export function rootChart(chart: CompiledChart): CompiledChart {
+  let c = chart;
+  while (c.embeddedIn) c = c.embeddedIn.chart;
+  return c;
+}
+
+/** An invocation of one of this engine's sessions, found by id when used (restore order does not matter). */
+export function childInvocation(engine: Engine, sessionId: string): Invocation {
+  return {
+    sessionId,
+    deliver: (event) => engine.session(sessionId)?.enqueue(event),
+    cancel: () => engine.session(sessionId)?.stop('cancelled'),
+  };
 }
 
 const NOT_STARTED: Invocation = { deliver() { /* not running yet */ }, cancel() { /* nothing to stop */ } };
@@ -59,7 +78,12 @@ export class Session implements AlgorithmHost {
   private readonly invocations = new Map<string, Invocation>();
   private readonly invokeIds = new Map<InvokeDef, string>();
   private readonly cancelledInvokes = new Set<string>();
-  private readonly delayed = new Map<string, Set<TimerHandle>>();
+  /** Pending delayed sends: their timer and the request (kept for cancel by id and for snapshots). */
+  private readonly delayed = new Map<TimerHandle, SendRequest>();
+  /** Asynchronous actions waiting for their outcome (for snapshots). */
+  private readonly pendingActions = new Map<string, PendingAction>();
+  /** Changed since the engine's store last saved it. */
+  dirty = false;
   private readonly exec: ExecContext;
   private readonly observer: SessionObserver;
   private resolveDone!: (r: SessionResult) => void;
@@ -120,6 +144,7 @@ export class Session implements AlgorithmHost {
       return;
     }
     this.externalQueue.push(event);
+    this.dirty = true;
     this.engine.schedule(this);
   }
 
@@ -127,6 +152,31 @@ export class Session implements AlgorithmHost {
   send(name: string, data?: unknown): void {
     this.enqueue(externalEvent(name, copyData(data)));
   }
+
+  /**
+   * Evaluate an expression in this session's datamodel, outside any macrostep (the CLI prompt's
+   * `eval`, debugging). Returns a plain-data copy of the value. Throws an EvaluationError when the
+   * expression does not compile or fails, and an Error when the session has ended.
+   */
+  evaluateExpression(source: string): unknown {
+    if (this.isDone) throw new Error(`the session has ended (${this.status})`);
+    this.dm.beginMacrostep();
+    return this.dm.exportValue(this.dm.evaluate(Session.adHocExpression(this.chart, source)));
+  }
+
+  /**
+   * A CodeRef for an expression that is not in the chart. Datamodels cache compiled code by
+   * CodeRef id per chart, so ad hoc ids are negative (the chart's own are 0..code.length-1) and
+   * allocated per chart: the same source gets the same id in every session of the chart.
+   */
+  private static adHocExpression(chart: CompiledChart, source: string): import('../model/chart.js').CodeRef {
+    let refs = Session.adHocRefs.get(chart);
+    if (!refs) Session.adHocRefs.set(chart, (refs = new Map()));
+    let ref = refs.get(source);
+    if (!ref) refs.set(source, (ref = { id: -(refs.size + 1), kind: 'expr', source, loc: { file: chart.file, line: 0, column: 0 } }));
+    return ref;
+  }
+  private static readonly adHocRefs = new WeakMap<CompiledChart, Map<string, import('../model/chart.js').CodeRef>>();
 
   get hasWork(): boolean {
     return this.status === 'starting' || (this.status === 'running' && this.externalQueue.length > 0);
@@ -176,6 +226,14 @@ export class Session implements AlgorithmHost {
     this.end({ status, final: null, configuration, doneData: undefined });
   }
 
+  /** Let go of the session without ending it (engine shutting down with a store): timers off, nothing runs. */
+  detach(): void {
+    for (const t of this.delayed.keys()) this.engine.clock.clearTimer(t);
+    this.delayed.clear();
+    this.status = 'stopped';
+    this.dm.dispose();
+  }
+
   /** A platform error for this session: internal queue while a macrostep runs, external otherwise. */
   raisePlatformError(name: 'error.communication' | 'error.execution', message: string, sendid?: string): void {
     const event = platformEvent(name, { message }, sendid);
@@ -213,6 +271,118 @@ export class Session implements AlgorithmHost {
     return this.invocations.get(invokeid);
   }
 
+  /* ---------- asynchronous actions and snapshots ---------- */
+
+  /** An asynchronous action is waiting for its outcome (kept in snapshots). */
+  actionStarted(action: PendingAction): void {
+    this.pendingActions.set(action.requestid, action);
+  }
+
+  actionEnded(requestid: string): void {
+    this.pendingActions.delete(requestid);
+  }
+
+  /**
+   * The session as versioned JSON, between macrosteps: configuration, history, datamodel, queues,
+   * delayed sends with absolute due times, invocations and pending asynchronous actions.
+   */
+  snapshot(): SessionSnapshot {
+    if (this.isDone) throw new SnapshotError(`session ${this.id} has ended (${this.status})`);
+    if (this.inMacrostep) throw new SnapshotError('a snapshot is taken between macrosteps, not during one');
+    const reserved = this.engine.reservedVariables;
+    const datamodel: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(this.dm.variables())) if (!reserved.has(name)) datamodel[name] = encodeValue(value);
+    const history: Record<string, string[]> = {};
+    for (const [index, states] of this.state.historyValue) history[this.chart.states[index].id] = states.map((x) => x.id);
+    const embedded = this.chart.embeddedIn;
+    const root = embedded ? rootChart(this.chart) : this.chart;
+    return {
+      version: SNAPSHOT_VERSION,
+      sessionId: this.id,
+      savedAt: this.engine.clock.now(),
+      chart: {
+        file: root.file, name: this.chart.name, fingerprint: root.fingerprint,
+        embedded: embedded ? { state: embedded.state, invoke: embedded.invoke } : null,
+      },
+      status: this.status as 'starting' | 'running',
+      parent: this.parent ? { sessionId: this.parent.session.id, invokeid: this.parent.invokeid } : null,
+      configuration: this.configuration,
+      entered: this.chart.states.filter((x) => this.state.entered[x.index]).map((x) => x.id),
+      history,
+      datamodel,
+      internalQueue: this.state.internalQueue.map(encodeEvent),
+      externalQueue: this.externalQueue.map(encodeEvent),
+      delayedSends: [...this.delayed].map(([handle, r]) => ({
+        due: handle.due,
+        request: {
+          event: r.event ?? null, target: r.target ?? null, type: r.type, sendid: r.sendid, anonymous: r.anonymous,
+          data: encodeValue(r.data), pairs: r.pairs.map(([k, v]) => [k, encodeValue(v)] as const),
+        },
+      })),
+      invocations: [...this.invokeIds].map(([inv, invokeid]) => ({
+        invokeid, state: inv.state.id, invoke: inv.state.invokes.indexOf(inv), child: this.invocations.get(invokeid)?.sessionId ?? null,
+      })),
+      cancelledInvokes: [...this.cancelledInvokes],
+      pendingActions: [...this.pendingActions.values()],
+    };
+  }
+
+  /**
+   * Resume from a snapshot (the session was just created for it, nothing has run). Functions in
+   * the datamodel come back by re-running the top-level scripts, then every saved variable is
+   * set. Overdue delayed sends fire now, in due order ('fire') or are dropped ('drop'); actions
+   * whose outcome never arrived fail with error "interrupted".
+   */
+  restore(snapshot: SessionSnapshot, overdueSends: 'fire' | 'drop'): void {
+    const stateOf = (id: string) => {
+      const state = this.chart.stateById.get(id);
+      if (!state) throw new SnapshotError(`snapshot names state '${id}', which the chart does not have`);
+      return state;
+    };
+    for (const id of snapshot.configuration) this.state.active[stateOf(id).index] = 1;
+    for (const id of snapshot.entered) this.state.entered[stateOf(id).index] = 1;
+    for (const [id, states] of Object.entries(snapshot.history)) this.state.historyValue.set(stateOf(id).index, states.map(stateOf));
+    if (snapshot.status === 'running') {
+      this.status = 'running';
+      this.state.running = true;
+      this.inMacrostep = true;
+      try {
+        if (this.chart.script.length) this.execute(this.chart.script);
+      } finally {
+        this.inMacrostep = false;
+        this.state.internalQueue.length = 0;
+      }
+      for (const [name, value] of Object.entries(snapshot.datamodel)) this.dm.declare(name, this.dm.importValue(decodeValue(value)));
+    }
+    this.state.internalQueue.push(...snapshot.internalQueue.map(decodeEvent));
+    this.externalQueue.push(...snapshot.externalQueue.map(decodeEvent));
+    const now = this.engine.clock.now();
+    for (const { due, request } of [...snapshot.delayedSends].sort((a, b) => a.due - b.due)) {
+      if (due < now && overdueSends === 'drop') continue;
+      this.schedule({
+        event: request.event ?? undefined, target: request.target ?? undefined, type: request.type, sendid: request.sendid,
+        anonymous: request.anonymous, delayMs: 0, data: decodeValue(request.data),
+        pairs: request.pairs.map(([k, v]) => [k, decodeValue(v)] as const),
+      }, Math.max(due, now));
+    }
+    for (const inv of snapshot.invocations) {
+      const def = stateOf(inv.state).invokes[inv.invoke];
+      if (!def) throw new SnapshotError(`snapshot names invoke ${inv.invoke} of state '${inv.state}', which the chart does not have`);
+      this.invokeIds.set(def, inv.invokeid);
+      if (inv.child) this.invocations.set(inv.invokeid, childInvocation(this.engine, inv.child));
+    }
+    for (const id of snapshot.cancelledInvokes) this.cancelledInvokes.add(id);
+    for (const action of snapshot.pendingActions) {
+      this.enqueue(externalEvent(`error.${action.prefix}.${action.action}`, {
+        requestid: action.requestid, interactionid: action.interactionid ?? undefined, error: 'interrupted',
+        description: 'the engine restarted before the outcome of this request arrived',
+      }));
+    }
+    this.dirty = false;
+    // Scheduled even with nothing queued: a virtual clock advances only while the engine drains.
+    this.engine.schedule(this);
+  }
+
   /* ---------- running the algorithm ---------- */
 
   private runAlgorithm(event: ScxmlEvent | null, run: () => void): void {
@@ -230,6 +400,7 @@ export class Session implements AlgorithmHost {
     } finally {
       this.inMacrostep = false;
     }
+    this.dirty = true;
     if (tracing) this.trace({ type: 'macrostep', event: event?.name ?? null, configuration: this.configuration });
     if (!this.state.running && this.status === 'running') this.complete();
   }
@@ -266,7 +437,7 @@ export class Session implements AlgorithmHost {
     this.trace({ type: 'session.end', status: result.status, final: result.final, ...(result.message ? { message: result.message } : {}) });
     this.status = result.status;
     this.state.running = false;
-    for (const timers of this.delayed.values()) for (const t of timers) this.engine.clock.clearTimer(t);
+    for (const t of this.delayed.keys()) this.engine.clock.clearTimer(t);
     this.delayed.clear();
     this.externalQueue.length = 0;
     this.dm.dispose();
@@ -424,35 +595,39 @@ export class Session implements AlgorithmHost {
       }
       return;
     }
-    let timers = this.delayed.get(request.sendid);
-    if (!timers) this.delayed.set(request.sendid, (timers = new Set()));
-    const set = timers;
-    const handle = this.engine.clock.setTimer(request.delayMs, () => {
-      set.delete(handle);
-      if (set.size === 0) this.delayed.delete(request.sendid);
-      if (this.isDone) return;
-      this.trace(fired);
+    this.schedule(request, this.engine.clock.now() + request.delayMs);
+  }
+
+  /** Put a send on the clock, due at an absolute time (new sends, and sends restored from a snapshot). */
+  private schedule(request: SendRequest, due: number): void {
+    const processor = this.engine.ioProcessor(request.type);
+    const handle = this.engine.clock.setTimer(due - this.engine.clock.now(), () => {
+      this.delayed.delete(handle);
+      if (this.isDone || !processor) return;
+      this.dirty = true;
+      this.trace({ type: 'send.fired', sendid: request.sendid, event: request.event ?? null, target: request.target ?? null });
       try {
         processor.send(this, request);
       } catch (err) {
         this.raisePlatformError('error.execution', (err as Error).message, request.sendid);
       }
     });
-    set.add(handle);
+    this.delayed.set(handle, request);
     this.trace({ type: 'send.scheduled', sendid: request.sendid, event: request.event ?? null, target: request.target ?? null, sendtype: request.type, due: handle.due });
   }
 
   private cancelDelayedSend(sendid: string): void {
-    const timers = this.delayed.get(sendid);
-    if (!timers) return;
-    for (const t of timers) this.engine.clock.clearTimer(t);
-    this.delayed.delete(sendid);
-    this.trace({ type: 'send.cancelled', sendid });
+    let cancelled = false;
+    for (const [t, request] of this.delayed) {
+      if (request.sendid !== sendid) continue;
+      this.engine.clock.clearTimer(t);
+      this.delayed.delete(t);
+      cancelled = true;
+    }
+    if (cancelled) this.trace({ type: 'send.cancelled', sendid });
   }
 
   get pendingDelayedSends(): number {
-    let n = 0;
-    for (const t of this.delayed.values()) n += t.size;
-    return n;
+    return this.delayed.size;
   }
 }

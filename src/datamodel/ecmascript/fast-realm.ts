@@ -351,7 +351,11 @@ class FastSession implements SessionDataModel {
 
   variables(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(this.store)) out[key] = copyData(this.store[key]);
+    for (const key of Object.keys(this.store)) {
+      const value = this.store[key];
+      // Functions are code, not data: snapshots re-create them by re-running the scripts.
+      if (typeof value !== 'function' && value !== this.store) out[key] = copyData(value);
+    }
     return out;
   }
 

@@ -411,6 +411,8 @@ class IsolatedSession implements SessionDataModel {
       if (this.builtins.has(name)) continue;
       const h = this.vm.getProp(this.vm.global, name);
       try {
+        // Functions are code, not data (snapshots re-create them by re-running the scripts).
+        if (this.vm.typeof(h) === 'function') continue;
         out[name] = this.fromVm(h);
       } catch {
         out[name] = '[not serialisable]';
