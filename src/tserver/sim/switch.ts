@@ -8,9 +8,11 @@
  *  - a request is processed (validated, applied, logged) when it is made, or `requestLatencyMs`
  *    later when the switch is configured with a latency; its promise then settles;
  *  - every CallEvent is delivered by a 0 ms timer on the injected timer, in the order the state
- *    changes happened. So a caller's promise continuation always runs before the events its
- *    request caused (with the real clock: microtasks before the timer; with a virtual clock: the
- *    events wait until the clock is advanced, e.g. advanceBy(0));
+ *    changes happened. Events a request causes are handed to that timer only in a microtask
+ *    queued when the request settles, so they are never delivered inside the synchronous stretch
+ *    (or virtual-clock advance) that answered the request: a caller's promise continuation runs
+ *    before the events of its request (real clock: microtasks before the timer; virtual clock:
+ *    the events wait for the next advance, e.g. advanceBy(0));
  *  - each event carries a snapshot of the call taken when the change happened.
  */
 import {
@@ -111,6 +113,8 @@ interface SimCall {
   parties: SimParty[];
   udata: Record<string, unknown>;
   divertedTo: { sipServer: string; dn: string } | null;
+  /** A party left and too few remain: the call is ending (its state reads "released"). */
+  ending: boolean;
   released: boolean;
 }
 
@@ -123,11 +127,16 @@ interface Destination {
 const MAKE_CALL_TYPES: readonly MakeCallRequest['type'][] = ['regular', 'agent', 'supervisor', 'priority', 'agentpriority', 'predictive'];
 const ORIGINATING_TYPES: readonly DnType[] = ['extension', 'agent', 'trunk'];
 
+/** A detached copy of plain data (structured clone; JSON for what it refuses; the value itself as a last resort). */
 function copy<T>(value: T): T {
   try {
     return structuredClone(value);
   } catch {
-    return JSON.parse(JSON.stringify(value ?? null)) as T;
+    try {
+      return JSON.parse(JSON.stringify(value ?? null)) as T;
+    } catch {
+      return value;
+    }
   }
 }
 
@@ -158,6 +167,9 @@ export class SimulatedSwitch implements TServerAdapter {
   private readonly logListeners = new Set<(entry: SimLogEntry) => void>();
   private readonly pendingRequests = new Set<object>();
   private outbox: CallEvent[] = [];
+  /** Events of requests being answered: released to the outbox once the request's promise settled. */
+  private held: CallEvent[] = [];
+  private holding = 0;
   private flushHandle: object | null = null;
   private linkUp = true;
 
@@ -289,6 +301,7 @@ export class SimulatedSwitch implements TServerAdapter {
     if (this.flushHandle) this.timer.clearTimer(this.flushHandle);
     this.flushHandle = null;
     this.outbox = [];
+    this.held = [];
     this.listeners.clear();
     this.logListeners.clear();
   }
@@ -474,6 +487,17 @@ export class SimulatedSwitch implements TServerAdapter {
     work: (post: (after: () => void) => void) => { value: T; referenceId?: string; newCallId?: string },
   ): Promise<T> {
     const run = (): T => {
+      this.holding++;
+      try {
+        return attempt();
+      } finally {
+        // Hand the request's events to the delivery timer only after this synchronous stretch:
+        // never inside the timer loop that answered the request, always after the caller's
+        // continuation (which runs in microtasks, before any timer).
+        queueMicrotask(() => this.releaseHeld());
+      }
+    };
+    const attempt = (): T => {
       const payload = copy({ ...request }) as Record<string, unknown>;
       const time = this.timer.now();
       const base = { type: 'request' as const, time, switch: this.switchName, kind, callId, dn, payload };
@@ -515,6 +539,14 @@ export class SimulatedSwitch implements TServerAdapter {
     });
   }
 
+  /** One request finished: when none is in progress, its held events join the delivery queue. */
+  private releaseHeld(): void {
+    if (--this.holding > 0 || this.held.length === 0) return;
+    const events = this.held;
+    this.held = [];
+    for (const event of events) this.queue(event);
+  }
+
   private record(entry: SimLogEntry): void {
     deepFreeze(entry);
     this.log.push(entry);
@@ -524,7 +556,7 @@ export class SimulatedSwitch implements TServerAdapter {
   /* ---------- calls and parties ---------- */
 
   private newCall(udata: Readonly<Record<string, unknown>> | undefined): SimCall {
-    const call: SimCall = { id: this.ids.nextCallId(), parties: [], udata: udata ? copy({ ...udata }) : {}, divertedTo: null, released: false };
+    const call: SimCall = { id: this.ids.nextCallId(), parties: [], udata: udata ? copy({ ...udata }) : {}, divertedTo: null, ending: false, released: false };
     this.calls.set(call.id, call);
     return call;
   }
@@ -635,9 +667,10 @@ export class SimulatedSwitch implements TServerAdapter {
     this.stopTimer(party);
     party.state = 'released';
     if (call.divertedTo && call.divertedTo.dn === party.dn) call.divertedTo = null;
+    call.ending = this.active(call).length < 2;
     this.emitChanged(call, party.dn);
     call.parties = call.parties.filter((p) => p !== party);
-    if (this.active(call).length < 2) this.releaseCall(call);
+    if (call.ending) this.releaseCall(call);
   }
 
   private releaseCall(call: SimCall): void {
@@ -651,13 +684,13 @@ export class SimulatedSwitch implements TServerAdapter {
   }
 
   /**
-   * The call's state from its parties: released (nobody left), held (a party holds), established
+   * The call's state from its parties: released (ending, or nobody left), held (a party holds), established
    * (a party other than the caller answered), queued (waiting at a routing point or queue, no
    * device ringing), otherwise ringing.
    */
   private stateOf(call: SimCall): CallState {
     const active = this.active(call);
-    if (call.released || active.length === 0) return 'released';
+    if (call.released || call.ending || active.length === 0) return 'released';
     if (active.some((p) => p.state === 'held')) return 'held';
     if (active.some((p) => p.state === 'established' && p.role !== 'origination')) return 'established';
     const deviceRinging = active.some((p) => p.state === 'ringing' && p.role !== 'routingpoint' && p.role !== 'origination');
@@ -687,6 +720,11 @@ export class SimulatedSwitch implements TServerAdapter {
 
   private emit(event: CallEvent): void {
     if (!this.linkUp && event.type !== 'link') return;
+    if (this.holding > 0) this.held.push(event);
+    else this.queue(event);
+  }
+
+  private queue(event: CallEvent): void {
     this.outbox.push(event);
     if (!this.flushHandle) this.flushHandle = this.timer.setTimer(0, () => this.flush());
   }
