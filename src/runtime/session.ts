@@ -17,7 +17,7 @@ import { SessionObserver } from '../trace/session-observer.js';
 import {
   decodeEvent, decodeValue, encodeEvent, encodeValue, SNAPSHOT_VERSION, SnapshotError, type PendingAction, type SessionSnapshot,
 } from './snapshot.js';
-import type { TraceBody } from '../trace/trace-event.js';
+import type { TraceBody, TraceEvent } from '../trace/trace-event.js';
 
 export type SessionStatus = 'starting' | 'running' | 'final' | 'error' | 'cancelled' | 'stopped';
 
@@ -192,6 +192,20 @@ export class Session implements AlgorithmHost {
     this.status = 'running';
     this.trace({ type: 'session.start', chart: this.chart.file, name: this.chart.name, parent: this.parent?.session.id ?? null });
     this.runAlgorithm(null, () => interpret(this.state));
+  }
+
+  /**
+   * Listen to this session's trace records (state entered/exited, macrosteps, errors, logs,
+   * sends, invokes, adapter requests, its end). Returns the unsubscribe function; listening
+   * stops by itself when the session ends.
+   */
+  on(listener: (event: TraceEvent) => void): () => void {
+    const off = this.engine.onTrace((event) => {
+      if (event.session !== this.id) return;
+      listener(event);
+      if (event.type === 'session.end') off();
+    });
+    return off;
   }
 
   /** A trace record for this session, when anyone listens. */
