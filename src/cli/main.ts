@@ -2,12 +2,15 @@
 import { parseArgs } from 'node:util';
 import { runCommand, EXIT_LOAD_ERROR } from './run-command.js';
 import { checkCommand } from './check-command.js';
+import { vizMain } from './viz-command.js';
+import { LOG_LEVELS } from './summary.js';
 
 const HELP = `run-scxml — run and check SCXML charts
 
 Usage:
   run-scxml [run] <chart.scxml> [options]   run a chart
   run-scxml check <chart.scxml>             report every diagnostic (exit 0: none are errors, 2: errors)
+  run-scxml viz <chart.scxml> [options]     the chart as a diagram (run-scxml viz --help for more)
 
 Run options:
   --json                   last line of stdout: {"status","final","configuration","message"}
@@ -15,6 +18,15 @@ Run options:
   --timeout <ms>           stop after this many milliseconds of wall time (status "timeout")
   --sandbox fast|isolated  ECMAScript sandbox mode (default fast)
   --event name[=json]      send an external event after start (repeatable, in order)
+  --events <file.jsonl>    send the events of a JSON Lines file, one per line:
+                           {"name":"go","data":{...},"delay":"2s"} (delay: ms or a time, counted
+                           from the previous line, on the engine clock, so virtual time works)
+  --stdin auto|events|off  auto (default): on a terminal an interactive prompt (send, config,
+                           eval, vars, advance, trace, help, quit); from a shell pipe or file,
+                           each line is an event (JSON as in --events, or name[=json]); events:
+                           read event lines whatever stdin is; off: ignore stdin
+  --log-level <level>      silent|error|warn|info|debug: how much readable output (default info;
+                           on a terminal, info adds a coloured summary of states and events)
   --no-http                do not open the BasicHTTP listener on loopback
   --call FROM:TO           place an inbound call from FROM to routing point TO on the simulated
                            switch and give it to the session (repeatable)
@@ -24,6 +36,11 @@ Run options:
                            or to stderr with a bare --trace
   -h, --help               show this help and exit 0
 
+Viz options:
+  --format dot|mermaid|svg Graphviz DOT (default), Mermaid stateDiagram-v2, or SVG (WebAssembly Graphviz)
+  --trace <file>           highlight a JSONL trace: states entered, active at the end, transitions taken
+  -o, --output <file>      write the diagram to the file (default: stdout)
+
 Exit codes: 0 top-level final reached; 1 ended otherwise (idle, timeout, error); 2 chart not loadable or usage error.
 
 Examples:
@@ -32,7 +49,12 @@ Examples:
   run-scxml chart.scxml --event start --event 'dial={"number":"5000"}'
   run-scxml examples/advice-of-charge.scxml --clock virtual --call 1001:5000
   run-scxml chart.scxml --clock virtual --trace=run.jsonl
+  run-scxml chart.scxml --clock virtual --events script.jsonl --json
+  printf 'start\ndial={"number":"5000"}\n' | run-scxml chart.scxml
+  run-scxml chart.scxml --clock virtual      (on a terminal: the prompt; try 'help')
   run-scxml check chart.scxml
+  run-scxml viz chart.scxml --format mermaid
+  run-scxml viz chart.scxml --trace run.jsonl --format svg --output run.svg
 `;
 
 class UsageError extends Error {}
@@ -63,6 +85,11 @@ function oneOf<T extends string>(name: string, value: string | undefined, allowe
 export async function main(argv: string[]): Promise<number> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const err = (line: string) => process.stderr.write(`${line}\n`);
+  // `viz` has options of its own (--trace takes a file there): it parses its own arguments.
+  const vizAt = argv.findIndex((a) => !a.startsWith('-'));
+  if (vizAt >= 0 && argv[vizAt] === 'viz') {
+    return vizMain([...argv.slice(0, vizAt), ...argv.slice(vizAt + 1)], out, err);
+  }
   try {
     const { values, positionals } = parseArgs({
       // A bare --trace (no file) means the trace goes to stderr.
@@ -78,6 +105,9 @@ export async function main(argv: string[]): Promise<number> {
         call: { type: 'string', multiple: true },
         switch: { type: 'string' },
         trace: { type: 'string' },
+        events: { type: 'string' },
+        stdin: { type: 'string' },
+        'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -111,6 +141,9 @@ export async function main(argv: string[]): Promise<number> {
       calls: (values.call ?? []).map(parseCall),
       switchTopology: values.switch ?? null,
       trace: values.trace ?? null,
+      eventsFile: values.events ?? null,
+      stdin: oneOf('stdin', values.stdin, ['auto', 'events', 'off'] as const, 'auto'),
+      logLevel: oneOf('log-level', values['log-level'], LOG_LEVELS, 'info'),
     }, out, err);
   } catch (e) {
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -521,6 +521,7 @@ export class Session implements AlgorithmHost {
       // invocationEnded() must find (and remove) it.
       this.invokeIds.set(inv, invokeid);
       this.invocations.set(invokeid, NOT_STARTED);
+      this.trace({ type: 'invoke.start', invokeid, invoketype: type, src: srcText ?? null });
       const invocation = invoker.start({
         invokeid, type,
         src: srcText ? new URL(srcText, this.chart.baseUrl) : null,
@@ -529,7 +530,6 @@ export class Session implements AlgorithmHost {
         parent: this,
       });
       if (this.invocations.get(invokeid) === NOT_STARTED) this.invocations.set(invokeid, invocation);
-      this.trace({ type: 'invoke.start', invokeid, invoketype: type, src: srcText ?? null });
     } catch (err) {
       this.invokeIds.delete(inv);
       this.invocations.delete(invokeid);

@@ -66,6 +66,7 @@ const BOOTSTRAP = `(function (In) {
     importValue: parse,
     declare: function (name, json) { globalThis[name] = parse(json); },
     has: function (name) { return name in globalThis; },
+    isCode: function (name) { var v = globalThis[name]; return typeof v === 'function' || v === globalThis; },
     copyArray: function (v) {
       if (v === null || typeof v !== 'object' || typeof v.length !== 'number') throw new TypeError('not an array');
       slots.push(Array.prototype.slice.call(v)); return slots.length - 1;
@@ -411,8 +412,12 @@ class IsolatedSession implements SessionDataModel {
       if (this.builtins.has(name)) continue;
       const h = this.vm.getProp(this.vm.global, name);
       try {
-        // Functions are code, not data (snapshots re-create them by re-running the scripts).
-        if (this.vm.typeof(h) === 'function') continue;
+        // Functions are code, not data (snapshots re-create them by re-running the scripts);
+        // an alias of the root (_data) is not data either.
+        const isCode = this.callApi('isCode', name);
+        const skip = this.vm.dump(isCode) === true;
+        isCode.dispose();
+        if (skip) continue;
         out[name] = this.fromVm(h);
       } catch {
         out[name] = '[not serialisable]';
