@@ -161,12 +161,19 @@ export async function runCommand(options: RunOptions, out: (line: string) => voi
   for (const e of scripted) fileTimeline.add(e);
   for (const call of options.calls) {
     const sw = engine.service<IxnModule>('ixn')?.registry.switchOfDn(call.to);
-    if (!(sw instanceof SimulatedSwitch)) {
-      err(`run-scxml: --call ${call.from}:${call.to}: no simulated switch has DN ${call.to}`);
+    const type = sw instanceof SimulatedSwitch ? sw.dn(call.to)?.type : undefined;
+    if (!(sw instanceof SimulatedSwitch) || (type !== 'routingpoint' && type !== 'queue')) {
+      err(`run-scxml: --call ${call.from}:${call.to}: ${sw ? `DN ${call.to} is a ${type ?? 'DN'}, not a routing point or queue` : `no simulated switch has DN ${call.to}`} (inbound calls reach the session at a routing point)`);
       await engine.close();
       return EXIT_LOAD_ERROR;
     }
-    sw.inboundCall(call.from, call.to);
+    try {
+      sw.inboundCall(call.from, call.to);
+    } catch (e) {
+      err(`run-scxml: --call ${call.from}:${call.to}: ${(e as Error).message}`);
+      await engine.close();
+      return EXIT_LOAD_ERROR;
+    }
   }
 
   let prompt: InteractivePrompt | null = null;

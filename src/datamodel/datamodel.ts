@@ -39,6 +39,14 @@ export class EvaluationError extends Error {
   }
 }
 
+/** The sandbox itself broke (e.g. the host stack overflowed inside it): the session cannot go on. */
+export class SandboxFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SandboxFailure';
+  }
+}
+
 export interface ForeachSnapshot {
   readonly length: number;
   assignItem(index: number, location: CodeRef): void;

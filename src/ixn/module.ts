@@ -45,8 +45,6 @@ export class IxnModule implements EngineModule {
   private readonly owner = new Map<string, string>();
   private readonly views = new WeakMap<Session, SessionView>();
   private readonly privateRequests = new Map<string, { sessionId: string; requestid: string; interactionid: string | null; serviceid: number }>();
-  /** The interaction.* events this module made: only these change what a session sees (a chart cannot fake them with <send>). */
-  private readonly ownEvents = new WeakSet<ScxmlEvent>();
   private readonly timeoutMs: number;
 
   constructor(private readonly options: IxnOptions) {
@@ -135,7 +133,9 @@ export class IxnModule implements EngineModule {
   /** interaction.* events change what _genesys.ixn.interactions shows, when the chart processes them. */
   private beforeEvent(session: Session, event: ScxmlEvent): void {
     const view = this.views.get(session);
-    if (!view || !event.name.startsWith('interaction.') || !this.ownEvents.has(event)) return;
+    // Only this module's events (they have no origin type) change the view: a chart cannot fake
+    // interaction.added with <send>. The test survives a snapshot of the queue, unlike object identity.
+    if (!view || !event.name.startsWith('interaction.') || event.origintype !== undefined) return;
     const id = (event.data as { interactionid?: unknown } | undefined)?.interactionid;
     if (typeof id !== 'string') return;
     if (event.name === 'interaction.added' && !view.visible.includes(id)) view.visible.push(id);
@@ -222,10 +222,7 @@ export class IxnModule implements EngineModule {
 
   /** An event of this module to a session. */
   private notify(session: Session | undefined, name: string, data: Record<string, unknown>): void {
-    if (!session) return;
-    const event = externalEvent(name, data);
-    this.ownEvents.add(event);
-    session.enqueue(event);
+    session?.enqueue(externalEvent(name, data));
   }
 
   /* ---------- actions ---------- */

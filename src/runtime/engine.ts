@@ -23,6 +23,9 @@ import { BasicHttpProcessor } from '../io/basichttp-processor.js';
 import { createScxmlInvoker } from '../invoke/scxml-invoker.js';
 import { loadQuickJs } from '../datamodel/ecmascript/isolated.js';
 
+/** Real time an operation in flight may hold virtual time still without progress (see watchForStall). */
+const STALL_MS = 50;
+
 export interface EngineOptions {
   /** Sandbox of the ECMAScript datamodel: `fast` (default) or `isolated`. */
   readonly sandbox?: 'fast' | 'isolated';
@@ -102,6 +105,9 @@ export class Engine {
   private readonly runQueue: Session[] = [];
   private readonly idleWaiters: (() => void)[] = [];
   private drainScheduled = false;
+  private stallTimer: NodeJS.Timeout | null = null;
+  /** Sessions stepped so far (progress, as the stall watch sees it). */
+  private stepsRun = 0;
   private pendingOperations = 0;
   private idCounter = 0;
   private readonly idPrefix = randomUUID().slice(0, 8);
@@ -221,7 +227,8 @@ export class Engine {
   start(chart: CompiledChart, options: StartOptions = {}): Session {
     const id = options.sessionId ?? randomUUID();
     if (this.sessions.has(id)) throw new Error(`a session with id '${id}' is already running`);
-    const session = new Session(this, id, chart, options.data ?? {}, options.parent ?? null);
+    // A copy, taken now: later changes to the caller's object never reach the session.
+    const session = new Session(this, id, chart, (copyData(options.data ?? {}) ?? {}) as Record<string, unknown>, options.parent ?? null);
     this.sessions.set(id, session);
     this.schedule(session);
     return session;
@@ -247,8 +254,11 @@ export class Engine {
   }
 
   log(session: Session, label: string | undefined, value: unknown, node: ActionNode): void {
-    this.onLog?.({ sessionId: session.id, label, value, location: node.loc });
-    if (this.tracer.active) this.tracer.emit(session.id, { type: 'log', label: label ?? null, value: copyData(value), location: formatLocation(node.loc) });
+    if (!this.onLog && !this.tracer.active) return;
+    // The host only ever sees plain data, never a sandbox object whose methods it might call.
+    const plain = session.dm.exportValue(value);
+    this.onLog?.({ sessionId: session.id, label, value: plain, location: node.loc });
+    if (this.tracer.active) this.tracer.emit(session.id, { type: 'log', label: label ?? null, value: plain, location: formatLocation(node.loc) });
   }
 
   /** Listen to the trace of every session (also published on node:diagnostics_channel 'orchestrion:trace'). */
@@ -293,10 +303,12 @@ export class Engine {
         break;
       }
       session.queued = false;
+      this.stepsRun++;
       session.step();
       if (session.hasWork) this.schedule(session);
     }
     if (this.runQueue.length || (this.clock instanceof VirtualClock && this.clock.pendingTimers && !this.pendingOperations)) this.requestDrain();
+    else if (this.clock instanceof VirtualClock && this.clock.pendingTimers && this.pendingOperations) this.watchForStall();
     if (this.store) this.saveChangedSessions(this.store);
     this.checkIdle();
   }
@@ -370,6 +382,22 @@ export class Engine {
     return restored;
   }
 
+  /**
+   * Virtual time waits for operations in flight (an HTTP send, an adapter request) — but not
+   * forever: when one has made no progress for a little real time (an adapter that never
+   * answers), time moves to the next timer, so request timeouts still fire.
+   */
+  private watchForStall(): void {
+    if (this.stallTimer) return;
+    const steps = this.stepsRun;
+    this.stallTimer = setTimeout(() => {
+      this.stallTimer = null;
+      if (this.stepsRun !== steps || this.runQueue.length || !this.pendingOperations) return this.requestDrain();
+      if (this.clock instanceof VirtualClock) this.clock.advanceToNext();
+      this.requestDrain();
+    }, STALL_MS);
+  }
+
   /** Nothing queued, no timer pending, no operation in flight. */
   get isIdle(): boolean {
     return this.runQueue.length === 0 && this.clock.pendingTimers === 0 && this.pendingOperations === 0 && !this.drainScheduled;
@@ -377,6 +405,8 @@ export class Engine {
 
   whenIdle(): Promise<void> {
     if (this.isIdle) return Promise.resolve();
+    // Something may have been queued or timed from outside a drain (a switch's timers): look.
+    this.requestDrain();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -408,6 +438,7 @@ export class Engine {
       this.sessions.clear();
     } else for (const s of [...this.sessions.values()]) s.stop();
     await this.basicHttp.close();
+    if (this.stallTimer) clearTimeout(this.stallTimer);
     for (const fn of this.closers.splice(0)) await fn();
   }
 }

@@ -1,7 +1,7 @@
 import type { CompiledChart, DoneData, ExecBlock, InvokeDef, StateNode } from '../model/chart.js';
 import { externalEvent, platformEvent, type ScxmlEvent } from '../model/event.js';
 import type { SessionDataModel } from '../datamodel/datamodel.js';
-import { EvaluationError } from '../datamodel/datamodel.js';
+import { EvaluationError, SandboxFailure } from '../datamodel/datamodel.js';
 import type { ExecContext, SendRequest } from '../exec/context.js';
 import { evaluateContent, evaluateParams, inlineToValue, pairsToObject } from '../exec/values.js';
 import type { AlgorithmHost, InterpreterState } from '../semantics/state.js';
@@ -408,7 +408,7 @@ export class Session implements AlgorithmHost {
       run();
     } catch (err) {
       this.inMacrostep = false;
-      if (err instanceof RunawayError || err instanceof LimitExceededError) this.fail(err.message);
+      if (err instanceof RunawayError || err instanceof LimitExceededError || err instanceof SandboxFailure) this.fail(err.message);
       else this.fail(`internal error: ${(err as Error).stack ?? String(err)}`);
       return;
     } finally {
@@ -454,7 +454,11 @@ export class Session implements AlgorithmHost {
     for (const t of this.delayed.keys()) this.engine.clock.clearTimer(t);
     this.delayed.clear();
     this.externalQueue.length = 0;
-    this.dm.dispose();
+    try {
+      this.dm.dispose();
+    } catch {
+      // A sandbox that cannot be taken apart (its code froze its own scope) is left to the GC.
+    }
     this.resolveDone(result);
     this.engine.sessionEnded(this, result);
   }
@@ -472,7 +476,7 @@ export class Session implements AlgorithmHost {
       try {
         node.action.execute(node.compiled, this.exec, node);
       } catch (err) {
-        if (err instanceof LimitExceededError) throw err;
+        if (err instanceof LimitExceededError || err instanceof SandboxFailure) throw err;
         const failure = err instanceof ActionFailure ? err : null;
         this.raiseError(errorExecution(failure ? failure.reason : err, failure ? failure.loc : node.loc));
         return;
@@ -583,7 +587,7 @@ export class Session implements AlgorithmHost {
           try {
             node.action.execute(node.compiled, session.exec, node);
           } catch (err) {
-            if (err instanceof ActionFailure || err instanceof LimitExceededError) throw err;
+            if (err instanceof ActionFailure || err instanceof LimitExceededError || err instanceof SandboxFailure) throw err;
             throw new ActionFailure(err, node.loc);
           }
         }

@@ -12,7 +12,8 @@ export function expressionText(source: string): string {
 
 export function parseExpression(text: string): acorn.Expression {
   const source = expressionText(text);
-  const node = acorn.parseExpressionAt(source, 0, OPTIONS);
+  // preserveParens: a wholly parenthesised expression "(x == 2)" ends at its last parenthesis.
+  const node = acorn.parseExpressionAt(source, 0, { ...OPTIONS, preserveParens: true });
   // parseExpressionAt stops at the end of the first expression: anything after it is an error.
   const rest = source.slice(node.end);
   if (rest.trim() !== '' && !/^\s*(\/\/[^\n]*|\/\*[\s\S]*?\*\/|\s)*$/.test(rest)) {
@@ -24,7 +25,9 @@ export function parseExpression(text: string): acorn.Expression {
 /** The variable a location expression writes under: `a` for `a`, `a.b[c]`. */
 export function locationRoot(source: string): string {
   let node: acorn.Node = parseExpression(source);
-  while (node.type === 'MemberExpression') node = (node as acorn.MemberExpression).object;
+  while (node.type === 'MemberExpression' || node.type === 'ParenthesizedExpression') {
+    node = node.type === 'MemberExpression' ? (node as acorn.MemberExpression).object : (node as acorn.ParenthesizedExpression).expression;
+  }
   if (node.type !== 'Identifier') throw new SyntaxError(`'${source.trim()}' is not an assignable location`);
   return (node as acorn.Identifier).name;
 }

@@ -1,4 +1,5 @@
 import vm from 'node:vm';
+import v8 from 'node:v8';
 import type { CodeRef, CompiledChart } from '../../model/chart.js';
 import type { ScxmlEvent } from '../../model/event.js';
 import {
@@ -6,7 +7,8 @@ import {
 } from '../datamodel.js';
 import { locationRoot } from './analyse.js';
 import { compileForSession, HELPERS, topLevelDeclarations, type RewriteContext } from './scope-rewrite.js';
-import { copyData, isDomNode, type ValueFactory } from '../copy-data.js';
+import { copyData, isDomNode, plainCopy, type ValueFactory } from '../copy-data.js';
+import { XmlDocumentValue } from '../xml-value.js';
 import { xmldomBundleSource } from './xmldom-bundle.js';
 import { DEFAULT_SANDBOX_LIMITS, hostAnswer, runawayMessage, SYSTEM_VARIABLES } from './sandbox-common.js';
 
@@ -27,11 +29,13 @@ const HARDEN_REALM = `(function (now, budgetMessage) {
   'use strict';
   var gopd = Object.getOwnPropertyDescriptor, dp = Object.defineProperty, ownKeys = Reflect.ownKeys,
       getProto = Object.getPrototypeOf, freeze = Object.freeze;
-  delete globalThis.console;
+  // Not ECMAScript, or a way around the budget or out of the macrostep: console; cross-thread
+  // blocking (Atomics.wait); callbacks the host would run later (FinalizationRegistry, WeakRef).
+  ['console', 'Atomics', 'SharedArrayBuffer', 'FinalizationRegistry', 'WeakRef'].forEach(function (name) { delete globalThis[name]; });
   var deadline = Infinity, count = 0, tripped = false, budgetMs = 0;
   function ${HELPERS.tick}() {
     if (tripped) throw new RangeError(budgetMessage(budgetMs));
-    if (++count >= 1024) {
+    if (++count >= 128) {
       count = 0;
       if (now() > deadline) { tripped = true; throw new RangeError(budgetMessage(budgetMs)); }
     }
@@ -71,11 +75,32 @@ const HARDEN_REALM = `(function (now, budgetMessage) {
       enumerable: d.enumerable, configurable: false,
     });
   }
-  [Object.prototype, Function.prototype, Array.prototype, Error.prototype, TypeError.prototype, RangeError.prototype,
-   SyntaxError.prototype, ReferenceError.prototype, EvalError.prototype, URIError.prototype, Promise.prototype]
+  // Every property of the prototypes chart objects commonly inherit from, so that giving an
+  // object its own method of the same name (arr.map = f, o.hasOwnProperty = f) works as in
+  // unfrozen JavaScript (and as in the isolated sandbox).
+  [Object.prototype, Function.prototype, Array.prototype, String.prototype, Number.prototype, Boolean.prototype,
+   Date.prototype, RegExp.prototype, Map.prototype, Set.prototype, WeakMap.prototype, WeakSet.prototype,
+   Error.prototype, TypeError.prototype, RangeError.prototype, SyntaxError.prototype, ReferenceError.prototype,
+   EvalError.prototype, URIError.prototype, Promise.prototype]
     .forEach(function (proto) {
-      ['constructor', 'toString', 'valueOf', 'toLocaleString', 'name', 'message', 'toJSON'].forEach(function (k) { enableOverride(proto, k); });
+      ownKeys(proto).forEach(function (k) { if (typeof k === 'string') enableOverride(proto, k); });
     });
+  // For libraries loaded into the realm (xmldom): every data property of every prototype they
+  // expose becomes an accessor as above, then everything is frozen.
+  function tameAndFreeze(root) {
+    var tamed = new WeakSet();
+    (function walk(o) {
+      if (o === null || (typeof o !== 'object' && typeof o !== 'function') || tamed.has(o) || seen.has(o)) return;
+      tamed.add(o);
+      if (typeof o === 'function' && o.prototype && typeof o.prototype === 'object') {
+        ownKeys(o.prototype).forEach(function (k) { enableOverride(o.prototype, k); });
+      }
+      ownKeys(o).forEach(function (k) { var d = gopd(o, k); if (d && 'value' in d) walk(d.value); });
+      walk(getProto(o));
+      if (typeof o === 'function') walk(o.prototype);
+    })(root);
+    deepFreeze(root);
+  }
   var seen = new WeakSet();
   function deepFreeze(o) {
     if (o === null || (typeof o !== 'object' && typeof o !== 'function') || seen.has(o)) return;
@@ -133,14 +158,46 @@ const HARDEN_REALM = `(function (now, budgetMessage) {
     }
     o[path[path.length - 1]] = value;
   }
-  return { arm: arm, defineSystem: defineSystem, makeEvent: makeEvent, deepFreeze: deepFreeze, makeBridge: makeBridge, setPath: setPath };
+  return { arm: arm, defineSystem: defineSystem, makeEvent: makeEvent, deepFreeze: deepFreeze, tameAndFreeze: tameAndFreeze, makeBridge: makeBridge, setPath: setPath };
 })`;
+
+/**
+ * A promise chart code rejects and never handles would reach Node's default handler and end
+ * the process. One process listener (installed with the first realm) ignores rejections of
+ * promises made in a chart realm and keeps Node's default for every other promise.
+ */
+const realmPromisePrototypes = new WeakSet<object>();
+let rejectionGuardInstalled = false;
+
+/**
+ * A regular expression that backtracks catastrophically runs inside V8's regexp engine, where
+ * no budget tick can stop it. This V8 flag makes such a match fall back to V8's linear-time
+ * engine after a bounded number of backtracks (same result; patterns with backreferences or
+ * lookarounds cannot fall back). Process-wide, set once with the first realm.
+ */
+let linearRegexpFallback = false;
+function enableLinearRegexpFallback(): void {
+  if (linearRegexpFallback) return;
+  linearRegexpFallback = true;
+  v8.setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
+}
+
+function ignoreRealmRejections(promisePrototype: object): void {
+  realmPromisePrototypes.add(promisePrototype);
+  if (rejectionGuardInstalled) return;
+  rejectionGuardInstalled = true;
+  process.on('unhandledRejection', (reason, promise) => {
+    if (realmPromisePrototypes.has(Object.getPrototypeOf(promise) as object)) return;
+    if (process.listenerCount('unhandledRejection') === 1) throw reason; // nobody else listens: Node's default
+  });
+}
 
 interface RealmApi {
   arm(ms: number): void;
   defineSystem(target: object, sessionid: string, name: string | null, ioprocessors: unknown, In: (id: string) => boolean): (event: object) => void;
   makeEvent(...fields: unknown[]): object;
   deepFreeze(o: unknown): void;
+  tameAndFreeze(o: unknown): void;
   makeBridge(name: string, hostCall: (json: string) => string): unknown;
   setPath(target: object, path: unknown[], value: unknown): void;
 }
@@ -179,16 +236,17 @@ export class FastEcmaScriptChartModel implements ChartDataModel {
     const RealmObject = vm.runInContext('Object', this.context) as ObjectConstructor;
     const RealmArray = vm.runInContext('Array', this.context) as ArrayConstructor;
     const RealmDate = vm.runInContext('Date', this.context) as DateConstructor;
+    ignoreRealmRejections(vm.runInContext('Promise.prototype', this.context) as object);
+    enableLinearRegexpFallback();
     this.values = {
       newObject: () => new RealmObject() as Record<string, unknown>,
       newArray: () => new RealmArray(),
-      foreign: (value) => {
+      foreign: (value, seen) => {
+        if (value instanceof XmlDocumentValue) return this.xmlValue(value.xml);
         if (isDomNode(value)) return this.xmlValue(String(value));
-        if (Object.prototype.toString.call(value) === '[object Date]') return new RealmDate((value as Date).getTime());
+        if (Object.prototype.toString.call(value) === '[object Date]') return new RealmDate(Date.prototype.getTime.call(value));
         // Any other foreign object arrives as plain data (its own enumerable properties).
-        const out = new RealmObject() as Record<string, unknown>;
-        for (const [k, v] of Object.entries(value)) out[k] = copyData(v, this.values);
-        return out;
+        return plainCopy(value, this.values, seen);
       },
     };
   }
@@ -240,7 +298,9 @@ export class FastEcmaScriptChartModel implements ChartDataModel {
   xmlValue(xml: string): unknown {
     if (!this.domParser) {
       const dom = vm.runInContext(xmldomBundleSource(), this.context) as { DOMParser: NonNullable<FastEcmaScriptChartModel['domParser']> };
-      this.realm.deepFreeze(dom);
+      // Every DOM class is shared by the chart's sessions: tamed (assignments that shadow a
+      // prototype property still work on instances) and frozen, so no session can change them.
+      this.realm.tameAndFreeze(dom);
       this.domParser = dom.DOMParser;
     }
     return new this.domParser().parseFromString(xml, 'text/xml');
@@ -263,7 +323,8 @@ class FastSession implements SessionDataModel {
     const c = this.model.compile(ref);
     if (c.kind !== 'expr') throw new EvaluationError(c.kind === 'error' ? `'${ref.source}': ${c.message}` : 'not an expression', ref);
     try {
-      return c.fn(this.store);
+      const fn = c.fn; // called without a receiver: `this` in chart code is never a host object
+      return fn(this.store);
     } catch (err) {
       throw new EvaluationError(`'${ref.source.trim()}': ${errorMessage(err)}`, ref);
     }
@@ -278,7 +339,8 @@ class FastSession implements SessionDataModel {
     if (c.kind !== 'location') throw new EvaluationError(c.kind === 'error' ? `'${location.source}' is not a valid location: ${c.message}` : 'not a location', location);
     if (!(c.root in this.store)) throw new EvaluationError(`cannot assign to '${location.source.trim()}': '${c.root}' is not declared`, location);
     try {
-      c.fn(this.store, value);
+      const fn = c.fn;
+      fn(this.store, value);
     } catch (err) {
       throw new EvaluationError(`assigning to '${location.source.trim()}': ${errorMessage(err)}`, location);
     }
@@ -306,7 +368,8 @@ class FastSession implements SessionDataModel {
     if (c.kind !== 'script') throw new EvaluationError(c.kind === 'error' ? `script does not compile: ${c.message}` : 'not a script', ref);
     for (const v of c.vars) if (!(v in this.store)) this.store[v] = undefined;
     try {
-      c.fn(this.store);
+      const fn = c.fn;
+      fn(this.store);
     } catch (err) {
       throw new EvaluationError(`script: ${errorMessage(err)}`, ref);
     }
@@ -360,7 +423,8 @@ class FastSession implements SessionDataModel {
   }
 
   dispose(): void {
-    for (const key of Object.keys(this.store)) delete this.store[key];
+    // Chart code may have frozen its own variables object: nothing here may throw.
+    for (const key of Object.keys(this.store)) Reflect.deleteProperty(this.store, key);
   }
 }
 

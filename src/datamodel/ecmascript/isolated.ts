@@ -2,13 +2,13 @@ import { getQuickJS, type QuickJSContext, type QuickJSHandle, type QuickJSRuntim
 import type { CodeRef, CompiledChart } from '../../model/chart.js';
 import type { ScxmlEvent } from '../../model/event.js';
 import {
-  EvaluationError, type ChartDataModel, type DataModelOptions, type ForeachSnapshot, type SessionDataModel, type SystemVariables,
+  EvaluationError, SandboxFailure, type ChartDataModel, type DataModelOptions, type ForeachSnapshot, type SessionDataModel, type SystemVariables,
 } from '../datamodel.js';
 import { expressionText, locationRoot, scriptDeclarations } from './analyse.js';
-import { DEFAULT_SANDBOX_LIMITS, hostAnswer, runawayMessage, type SandboxLimits } from './sandbox-common.js';
+import { DEFAULT_SANDBOX_LIMITS, hostAnswer, MAX_STACK_BYTES, runawayMessage, type SandboxLimits } from './sandbox-common.js';
 import { xmldomBundleSource } from './xmldom-bundle.js';
 import { XmlDocumentValue } from '../xml-value.js';
-import { isDomNode } from '../copy-data.js';
+import { acyclicCopy, isDomNode } from '../copy-data.js';
 
 
 let quickjs: QuickJSWASMModule | null = null;
@@ -127,13 +127,15 @@ class IsolatedSession implements SessionDataModel {
   private readonly compiled = new Map<number, Compiled>();
   private readonly builtins: ReadonlySet<string>;
   private deadline = Infinity;
+  /** Why the runtime broke, once it has; it is then neither used nor disposed. */
+  private broken: string | null = null;
   private domLoaded = false;
 
   constructor(private readonly model: IsolatedEcmaScriptChartModel, module: QuickJSWASMModule, system: SystemVariables) {
     const { limits } = model;
     this.runtime = module.newRuntime();
     this.runtime.setMemoryLimit(limits.memoryBytes);
-    this.runtime.setMaxStackSize(limits.stackBytes);
+    this.runtime.setMaxStackSize(Math.min(limits.stackBytes, MAX_STACK_BYTES));
     this.runtime.setInterruptHandler(() => Date.now() > this.deadline);
     this.vm = this.runtime.newContext();
     const vm = this.vm;
@@ -179,7 +181,7 @@ class IsolatedSession implements SessionDataModel {
     }
     if (ref.kind === 'script') c = { fn: null, error: null, ...extra };
     else {
-      const r = this.vm.evalCode(code, ref.loc.file);
+      const r = this.guard(() => this.vm.evalCode(code, ref.loc.file));
       if (r.error) {
         c = { fn: null, error: this.errorText(r.error) };
         r.error.dispose();
@@ -191,9 +193,24 @@ class IsolatedSession implements SessionDataModel {
 
   /** Call into the VM, turning an exception, an interrupt or an out-of-memory into an EvaluationError. */
   private call(fn: QuickJSHandle, ref: CodeRef | null, ...args: QuickJSHandle[]): QuickJSHandle {
-    const r = this.vm.callFunction(fn, this.vm.undefined, ...args);
+    const r = this.guard(() => this.vm.callFunction(fn, this.vm.undefined, ...args));
     if (r.error) throw this.failure(r.error, ref);
     return r.value;
+  }
+
+  /**
+   * Every entry into QuickJS: an exception of the host itself (not a QuickJS error result)
+   * means the runtime broke — e.g. the host stack overflowed inside the WebAssembly — so the
+   * session ends and the runtime is never touched again.
+   */
+  private guard<T>(enter: () => T): T {
+    if (this.broken) throw new SandboxFailure(`the isolated sandbox of this session broke earlier: ${this.broken}`);
+    try {
+      return enter();
+    } catch (err) {
+      this.broken = (err as Error)?.message ?? String(err);
+      throw new SandboxFailure(`the isolated sandbox broke (${this.broken}); the session cannot continue`);
+    }
   }
 
   private failure(errorHandle: QuickJSHandle, ref: CodeRef | null): EvaluationError {
@@ -224,7 +241,8 @@ class IsolatedSession implements SessionDataModel {
 
   private toJson(value: unknown): string | undefined {
     if (value === undefined) return undefined;
-    const text = JSON.stringify(value, (_k, v: unknown) => {
+    // JSON carries no cycles: a value referring back to an ancestor is left out.
+    const text = JSON.stringify(acyclicCopy(value), (_k, v: unknown) => {
       if (v instanceof XmlDocumentValue) return { [XML_MARK]: v.xml };
       if (isDomNode(v)) return { [XML_MARK]: String(v) };
       return v;
@@ -251,7 +269,7 @@ class IsolatedSession implements SessionDataModel {
 
   private loadDom(): void {
     if (this.domLoaded) return;
-    const dom = this.vm.unwrapResult(this.vm.evalCode(xmldomBundleSource(), 'xmldom.js'));
+    const dom = this.guard(() => this.vm.unwrapResult(this.vm.evalCode(xmldomBundleSource(), "xmldom.js")));
     this.callApi('setDom', dom).dispose();
     dom.dispose();
     this.domLoaded = true;
@@ -338,7 +356,7 @@ class IsolatedSession implements SessionDataModel {
   runScript(ref: CodeRef): void {
     const c = this.compile(ref);
     if (c.error) throw new EvaluationError(`script does not compile: ${c.error}`, ref);
-    const r = this.vm.evalCode(ref.source, ref.loc.file);
+    const r = this.guard(() => this.vm.evalCode(ref.source, ref.loc.file));
     if (r.error) throw this.failure(r.error, null);
     r.value.dispose();
   }
@@ -353,7 +371,7 @@ class IsolatedSession implements SessionDataModel {
   }
 
   private assignHandleToGlobal(id: string, handle: QuickJSHandle): void {
-    this.vm.setProp(this.vm.global, id, handle);
+    this.guard(() => this.vm.setProp(this.vm.global, id, handle));
     handle.dispose();
   }
 
@@ -398,13 +416,13 @@ class IsolatedSession implements SessionDataModel {
   }
 
   aliasRoot(name: string): void {
-    const r = this.vm.evalCode(`globalThis[${JSON.stringify(name)}] = globalThis;`);
+    const r = this.guard(() => this.vm.evalCode(`globalThis[${JSON.stringify(name)}] = globalThis;`));
     if (r.error) throw this.failure(r.error, null);
     r.value.dispose();
   }
 
   variables(): Record<string, unknown> {
-    const namesHandle = this.vm.unwrapResult(this.vm.evalCode('Object.getOwnPropertyNames(globalThis)'));
+    const namesHandle = this.guard(() => this.vm.unwrapResult(this.vm.evalCode("Object.getOwnPropertyNames(globalThis)")));
     const names = this.vm.dump(namesHandle) as string[];
     namesHandle.dispose();
     const out: Record<string, unknown> = {};
@@ -429,6 +447,8 @@ class IsolatedSession implements SessionDataModel {
   }
 
   dispose(): void {
+    // A broken runtime is left alone: disposing it would abort the process.
+    if (this.broken) return;
     for (const c of this.compiled.values()) c.fn?.dispose();
     this.compiled.clear();
     this.api.dispose();

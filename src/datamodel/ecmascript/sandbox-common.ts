@@ -10,7 +10,12 @@ export interface SandboxLimits {
   readonly stackBytes: number;
 }
 
-export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = { timeMs: 1000, memoryBytes: 16 * 1024 * 1024, stackBytes: 512 * 1024 };
+/**
+ * stackBytes stays well below what the host thread can give the WebAssembly code running
+ * QuickJS: a QuickJS stack larger than that overflows the host first, which breaks the runtime.
+ */
+export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = { timeMs: 1000, memoryBytes: 16 * 1024 * 1024, stackBytes: 256 * 1024 };
+export const MAX_STACK_BYTES = 256 * 1024;
 
 export function runawayMessage(ms: number): string {
   return `runaway code stopped: chart code ran longer than ${ms} ms in one macrostep (limits.timeMs)`;

@@ -45,14 +45,32 @@ class Scope {
   constructor(readonly isFunction: boolean) {}
 }
 
+/** The engine's own names: chart code may neither bind nor reference them (a binding would shadow the budget). */
+const RESERVED_PREFIX = '__orx_';
+
+function refuseReservedNames(root: unknown): void {
+  const visit = (node: unknown): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) { node.forEach(visit); return; }
+    const n = node as Node;
+    if (n.type === 'Identifier' && typeof n.name === 'string' && n.name.startsWith(RESERVED_PREFIX)) {
+      throw new SyntaxError(`'${n.name}' is reserved for the engine (names starting with ${RESERVED_PREFIX})`);
+    }
+    for (const key of Object.keys(n)) if (key !== 'type') visit(n[key]);
+  };
+  visit(root);
+}
+
 export function compileForSession(source: string, kind: Kind, ctx: RewriteContext): string {
   const t = HELPERS.target;
   if (kind === 'script') {
     const program = acorn.parse(source, PARSE) as Node;
+    refuseReservedNames(program);
     const body = new Rewriter(ctx).program(program);
     return `(function(${t}){'use strict';${body.map((s) => generate(s as never)).join('\n')}\n})`;
   }
   const expr = acorn.parseExpressionAt(expressionText(source), 0, PARSE) as Node;
+  refuseReservedNames(expr);
   const rewriter = new Rewriter(ctx);
   if (kind === 'location') {
     const target = rewriter.assignmentTarget(expr);
@@ -328,6 +346,8 @@ class Rewriter {
 
   expression(n: Node): Node {
     switch (n.type) {
+      case 'ImportExpression':
+        throw new SyntaxError('import() is not available to chart code');
       case 'Identifier':
         if (n.name === 'globalThis' && !this.bound(n.name) && !this.ctx.declared.has(n.name)) return call(HELPERS.globalView, [id(HELPERS.target)]);
         return this.isDatamodelName(n.name) ? this.read(n.name) : n;
@@ -356,7 +376,10 @@ class Rewriter {
         return { ...p, key, value: this.expression(p.value) };
       }) } as Node;
       case 'Property': return n;
-      case 'MetaProperty': case 'ThisExpression': case 'Super': case 'Literal': return n;
+      case 'MetaProperty':
+        if (n.meta?.name === 'import') throw new SyntaxError('import.meta is not available to chart code');
+        return n;
+      case 'ThisExpression': case 'Super': case 'Literal': return n;
       case 'TemplateLiteral': return { ...n, expressions: n.expressions.map((e: Node) => this.expression(e)) } as Node;
       case 'TaggedTemplateExpression': return { ...n, tag: this.expression(n.tag), quasi: this.expression(n.quasi) } as Node;
       default: return this.generic(n);

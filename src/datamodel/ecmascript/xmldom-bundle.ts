@@ -31,7 +31,8 @@ export function xmldomBundleSource(): string {
     return module.exports;
   }
   var dom = load('./dom');
-  return { DOMParser: load('./dom-parser').DOMParser, XMLSerializer: dom.XMLSerializer };
+  // Every class is returned so that the sandbox can freeze all of them, not only the two used.
+  return { DOMParser: load('./dom-parser').DOMParser, XMLSerializer: dom.XMLSerializer, classes: dom };
 })()`;
   return cached;
 }
