@@ -72,8 +72,8 @@ export function chartPath(e: ManifestEntry): string {
 }
 
 /** BasicHTTP tests talk to a real HTTP server, so they need real time; everything else runs on the virtual clock. */
-export const VIRTUAL_CLOCK = { clock: 'virtual', timeoutMs: 5_000 } as const;
-export const REAL_CLOCK = { clock: 'real', timeoutMs: 10_000 } as const;
+export const VIRTUAL_CLOCK = { clock: 'virtual', timeoutMs: 15_000 } as const;
+export const REAL_CLOCK = { clock: 'real', timeoutMs: 20_000 } as const;
 
 export function clockFor(e: ManifestEntry): typeof VIRTUAL_CLOCK | typeof REAL_CLOCK {
   return e.needs.includes('basichttp') ? REAL_CLOCK : VIRTUAL_CLOCK;
