@@ -202,8 +202,11 @@ export class Engine {
       : source;
     if (!('path' in src)) return this.remember(loadChart(src, this));
     const key = path.resolve(src.path);
-    let result = this.chartCache.get(key);
-    if (!result) this.chartCache.set(key, (result = this.remember(loadChart(src, this))));
+    const cached = this.chartCache.get(key);
+    if (cached) return cached;
+    const result = this.remember(loadChart(src, this));
+    // Only charts that loaded are cached: a file fixed or created later is read again.
+    if (result.chart) this.chartCache.set(key, result);
     return result;
   }
 

@@ -12,6 +12,7 @@ import type { TimerHandle } from './clock.js';
 import type { Engine } from './engine.js';
 import type { Invocation } from './invoker.js';
 import { LimitExceededError } from './limits.js';
+import { EventQueue } from '../model/event-queue.js';
 import { copyData } from '../datamodel/copy-data.js';
 import { SessionObserver } from '../trace/session-observer.js';
 import {
@@ -74,7 +75,7 @@ export class Session implements AlgorithmHost {
   readonly done: Promise<SessionResult>;
   /** Set while the algorithm runs, so platform errors go to the internal queue. */
   private inMacrostep = false;
-  private readonly externalQueue: ScxmlEvent[] = [];
+  private readonly externalQueue = new EventQueue<ScxmlEvent>();
   private readonly invocations = new Map<string, Invocation>();
   private readonly invokeIds = new Map<InvokeDef, string>();
   private readonly cancelledInvokes = new Set<string>();
@@ -113,7 +114,7 @@ export class Session implements AlgorithmHost {
     });
     this.state = {
       chart, dm: this.dm, host: this, active, entered: new Uint8Array(chart.states.length),
-      historyValue: new Map(), internalQueue: [], statesToInvoke: new Set(), running: false,
+      historyValue: new Map(), internalQueue: new EventQueue<ScxmlEvent>(), statesToInvoke: new Set(), running: false,
       finalState: null, maxMicrosteps: engine.limits.maxMicrosteps, observer: null,
     };
     this.observer = new SessionObserver(engine.tracer, id);
@@ -324,8 +325,8 @@ export class Session implements AlgorithmHost {
       entered: this.chart.states.filter((x) => this.state.entered[x.index]).map((x) => x.id),
       history,
       datamodel,
-      internalQueue: this.state.internalQueue.map(encodeEvent),
-      externalQueue: this.externalQueue.map(encodeEvent),
+      internalQueue: this.state.internalQueue.toArray().map(encodeEvent),
+      externalQueue: this.externalQueue.toArray().map(encodeEvent),
       delayedSends: [...this.delayed].map(([handle, r]) => ({
         due: handle.due,
         request: {
@@ -364,7 +365,7 @@ export class Session implements AlgorithmHost {
         if (this.chart.script.length) this.execute(this.chart.script);
       } finally {
         this.inMacrostep = false;
-        this.state.internalQueue.length = 0;
+        this.state.internalQueue.clear();
       }
       for (const [name, value] of Object.entries(snapshot.datamodel)) this.dm.declare(name, this.dm.importValue(decodeValue(value)));
     }
@@ -445,6 +446,12 @@ export class Session implements AlgorithmHost {
     for (const inv of [...this.invocations.values()]) inv.cancel();
     this.invocations.clear();
     this.end({ status: 'error', final: null, configuration, doneData: undefined, message });
+    if (this.parent) {
+      // An invoked session that fails will never send done.invoke: its parent learns it ended.
+      const { session, invokeid } = this.parent;
+      session.invocationEnded(invokeid);
+      session.enqueue({ ...externalEvent('error.communication', { invokeid, message: `invoked session ${invokeid} failed: ${message}` }, { invokeid }), type: 'platform' });
+    }
   }
 
   private end(result: SessionResult): void {
@@ -453,7 +460,7 @@ export class Session implements AlgorithmHost {
     this.state.running = false;
     for (const t of this.delayed.keys()) this.engine.clock.clearTimer(t);
     this.delayed.clear();
-    this.externalQueue.length = 0;
+    this.externalQueue.clear();
     try {
       this.dm.dispose();
     } catch {
