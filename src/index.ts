@@ -1,5 +1,5 @@
 export { createEngine, type CreateEngineOptions } from './create-engine.js';
-export { Engine, type EngineOptions, type EngineModule, type SessionHooks, type LogEntry, type StartOptions } from './runtime/engine.js';
+export { Engine, type EngineOptions, type Logger, type EngineModule, type SessionHooks, type LogEntry, type StartOptions } from './runtime/engine.js';
 export { runAsyncAction, ActionError, type AsyncActionRequest } from './runtime/async-action.js';
 export { IxnModule, type IxnOptions } from './ixn/module.js';
 export { IXN_NS } from './ixn/namespace.js';

@@ -73,7 +73,7 @@ export class IxnModule implements EngineModule {
       try {
         this.onSwitchEvent(event, adapter);
       } catch (err) {
-        process.emitWarning(`ixn: handling ${event.type} from ${adapter.switchName} failed: ${(err as Error).message}`);
+        this.engine.warn(`ixn: handling ${event.type} from ${adapter.switchName} failed: ${(err as Error).message}`, { switch: adapter.switchName });
       }
     });
   }

@@ -26,6 +26,13 @@ import { loadQuickJs } from '../datamodel/ecmascript/isolated.js';
 /** Real time an operation in flight may hold virtual time still without progress (see watchForStall). */
 const STALL_MS = 50;
 
+/** What the engine reports about itself; pino's logger fits, and so does `console`. */
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
 export interface EngineOptions {
   /** Sandbox of the ECMAScript datamodel: `fast` (default) or `isolated`. */
   readonly sandbox?: 'fast' | 'isolated';
@@ -43,6 +50,12 @@ export interface EngineOptions {
   readonly overdueSends?: 'fire' | 'drop';
   /** Modules to install (e.g. the ixn module). */
   readonly modules?: readonly EngineModule[];
+  /**
+   * The engine's own warnings and errors (a session that could not be saved or resumed, a module
+   * that failed to handle a switch event) go here, and every <log> as info. Default: warnings as
+   * process warnings, <log> nowhere (unless onLog is given).
+   */
+  readonly logger?: Logger;
   /** Receives every <log>; the default writes nothing. */
   readonly onLog?: (entry: LogEntry) => void;
 }
@@ -112,6 +125,7 @@ export class Engine {
   private idCounter = 0;
   private readonly idPrefix = randomUUID().slice(0, 8);
   private readonly onLog: ((entry: LogEntry) => void) | undefined;
+  private readonly logger: Logger | undefined;
   readonly basicHttp: BasicHttpProcessor;
   readonly tracer: Tracer;
 
@@ -121,6 +135,7 @@ export class Engine {
     this.tracer = new Tracer(() => this.clock.now());
     this.sandbox = options.sandbox ?? 'fast';
     this.onLog = options.onLog;
+    this.logger = options.logger;
     this.store = options.store ?? null;
     this.overdueSends = options.overdueSends ?? 'fire';
     for (const a of CORE_ACTIONS) this.registerAction(a);
@@ -257,11 +272,18 @@ export class Engine {
   }
 
   log(session: Session, label: string | undefined, value: unknown, node: ActionNode): void {
-    if (!this.onLog && !this.tracer.active) return;
+    if (!this.onLog && !this.logger && !this.tracer.active) return;
     // The host only ever sees plain data, never a sandbox object whose methods it might call.
     const plain = session.dm.exportValue(value);
     this.onLog?.({ sessionId: session.id, label, value: plain, location: node.loc });
+    this.logger?.info({ session: session.id, label, value: plain, location: formatLocation(node.loc) }, 'log');
     if (this.tracer.active) this.tracer.emit(session.id, { type: 'log', label: label ?? null, value: plain, location: formatLocation(node.loc) });
+  }
+
+  /** A warning about the engine's own work: to the logger, or as a process warning. */
+  warn(message: string, context: object = {}): void {
+    if (this.logger) this.logger.warn(context, message);
+    else process.emitWarning(message);
   }
 
   /** Listen to the trace of every session (also published on node:diagnostics_channel 'orchestrion:trace'). */
@@ -327,7 +349,7 @@ export class Engine {
       try {
         snapshot = session.snapshot();
       } catch (err) {
-        process.emitWarning(`session ${session.id} could not be saved: ${(err as Error).message}`);
+        this.warn(`session ${session.id} could not be saved: ${(err as Error).message}`, { session: session.id });
         continue;
       }
       void this.track(store.save(snapshot));
@@ -379,7 +401,7 @@ export class Engine {
       try {
         restored.push(this.restore(snapshot));
       } catch (err) {
-        process.emitWarning(`session ${snapshot.sessionId} could not be resumed: ${(err as Error).message}`);
+        this.warn(`session ${snapshot.sessionId} could not be resumed: ${(err as Error).message}`, { session: snapshot.sessionId });
       }
     }
     return restored;
