@@ -14,7 +14,7 @@ export interface EventIOProcessor {
   location(session: Session): string | undefined;
   /**
    * Deliver a send. Throw an EvaluationError for a target this processor cannot address
-   * (error.execution); report an unreachable target through session.raiseCommunicationError.
+   * (error.execution); report an unreachable target through session.raisePlatformError('error.communication', …).
    */
   send(from: Session, request: SendRequest): void;
 }
