@@ -17,6 +17,7 @@ import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import type { EventIOProcessor } from './io-processor.js';
 import type { Invoker } from './invoker.js';
 import { rootChart, Session, type ParentLink, type SessionResult } from './session.js';
+import { Fifo } from '../model/fifo.js';
 import { SNAPSHOT_VERSION, SnapshotError, type SessionSnapshot, type SessionStore } from './snapshot.js';
 import { createScxmlProcessor } from '../io/scxml-processor.js';
 import { BasicHttpProcessor } from '../io/basichttp-processor.js';
@@ -115,7 +116,7 @@ export class Engine {
   private readonly store: SessionStore | null;
   private readonly overdueSends: 'fire' | 'drop';
   private readonly chartModels = new WeakMap<CompiledChart, ChartDataModel>();
-  private readonly runQueue: Session[] = [];
+  private readonly runQueue = new Fifo<Session>();
   private readonly idleWaiters: (() => void)[] = [];
   private drainScheduled = false;
   private stallTimer: NodeJS.Timeout | null = null;

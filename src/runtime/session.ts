@@ -12,7 +12,7 @@ import type { TimerHandle } from './clock.js';
 import type { Engine } from './engine.js';
 import type { Invocation } from './invoker.js';
 import { LimitExceededError } from './limits.js';
-import { EventQueue } from '../model/event-queue.js';
+import { Fifo } from '../model/fifo.js';
 import { copyData } from '../datamodel/copy-data.js';
 import { SessionObserver } from '../trace/session-observer.js';
 import {
@@ -75,7 +75,7 @@ export class Session implements AlgorithmHost {
   readonly done: Promise<SessionResult>;
   /** Set while the algorithm runs, so platform errors go to the internal queue. */
   private inMacrostep = false;
-  private readonly externalQueue = new EventQueue<ScxmlEvent>();
+  private readonly externalQueue = new Fifo<ScxmlEvent>();
   private readonly invocations = new Map<string, Invocation>();
   private readonly invokeIds = new Map<InvokeDef, string>();
   private readonly cancelledInvokes = new Set<string>();
@@ -114,7 +114,7 @@ export class Session implements AlgorithmHost {
     });
     this.state = {
       chart, dm: this.dm, host: this, active, entered: new Uint8Array(chart.states.length),
-      historyValue: new Map(), internalQueue: new EventQueue<ScxmlEvent>(), statesToInvoke: new Set(), running: false,
+      historyValue: new Map(), internalQueue: new Fifo<ScxmlEvent>(), statesToInvoke: new Set(), running: false,
       finalState: null, maxMicrosteps: engine.limits.maxMicrosteps, observer: null,
     };
     this.observer = new SessionObserver(engine.tracer, id);

@@ -1,6 +1,6 @@
 import type { CompiledChart, ExecBlock, InvokeDef, StateNode, DoneData, Transition } from '../model/chart.js';
 import type { ScxmlEvent } from '../model/event.js';
-import type { EventQueue } from '../model/event-queue.js';
+import type { Fifo } from '../model/fifo.js';
 import type { SessionDataModel } from '../datamodel/datamodel.js';
 
 /**
@@ -40,7 +40,7 @@ export interface InterpreterState {
   readonly entered: Uint8Array;
   /** History values by history StateNode.index. */
   readonly historyValue: Map<number, StateNode[]>;
-  readonly internalQueue: EventQueue<ScxmlEvent>;
+  readonly internalQueue: Fifo<ScxmlEvent>;
   readonly statesToInvoke: Set<StateNode>;
   running: boolean;
   /** The top-level final state reached, once the session has ended by one. */

@@ -2,7 +2,7 @@
  * A FIFO with O(1) push and shift (an array with a moving head, compacted now and then):
  * Array.prototype.shift is O(n) on large arrays, and queues may hold up to maxQueueLength events.
  */
-export class EventQueue<T> {
+export class Fifo<T> {
   private items: T[] = [];
   private head = 0;
 
