@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
+import { cliRun, type CliRun } from './support/cli.js';
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
 const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'orx-cli-events-'));
@@ -20,25 +21,6 @@ const strip = (s: string) => s.replace(ANSI, '').replace(/\r/g, '');
 const ENV: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm' };
 delete ENV.NO_COLOR;
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  lines: string[];
-  json: { status: string; final: string | null; configuration: string[]; message?: string } | null;
-}
-
-function finish(code: number | null, stdout: string, stderr: string): CliRun {
-  const lines = stdout.split('\n');
-  while (lines.length && lines[lines.length - 1] === '') lines.pop();
-  let json: CliRun['json'] = null;
-  try {
-    json = lines.length ? JSON.parse(lines[lines.length - 1]) : null;
-  } catch {
-    json = null;
-  }
-  return { code, stdout, stderr, lines, json };
-}
 
 /**
  * Runs the CLI with a stdin pipe. `feed` gets the child (write to its stdin, end it); without
@@ -53,7 +35,7 @@ function runCli(args: string[], feed?: (child: ChildProcessWithoutNullStreams) =
     child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.on('close', (code) => { clearTimeout(timer); resolve(finish(code, stdout, stderr)); });
+    child.on('close', (code) => { clearTimeout(timer); resolve(cliRun(code, stdout, stderr)); });
     if (feed) Promise.resolve(feed(child)).catch(reject);
   });
 }

@@ -1,52 +1,16 @@
 // The run-scxml command-line contract: exit codes, the --json last line, log lines, options.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
+import { CLI_PATH as CLI, runCli as runCliIn, type CliRun } from './support/cli.js';
 
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
 const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'orx-cli-'));
 after(() => rmSync(tmpDir, { recursive: true, force: true }));
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** stdout lines, without the trailing empty one. */
-  lines: string[];
-  /** The last stdout line parsed as JSON, or null. */
-  json: { status: string; final: string | null; configuration: string[]; message?: string } | null;
-  wallMs: number;
-}
-
-/** Runs the CLI; the process is killed after `killMs` whatever happens. */
-function runCli(args: string[], killMs = 30_000): Promise<CliRun> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: tmpDir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => { stdout += c; });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), killMs);
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const lines = stdout.split('\n');
-      while (lines.length && lines[lines.length - 1] === '') lines.pop();
-      let json: CliRun['json'] = null;
-      try {
-        json = lines.length ? JSON.parse(lines[lines.length - 1]) : null;
-      } catch {
-        json = null;
-      }
-      resolve({ code, stdout, stderr, lines, json, wallMs: Date.now() - started });
-    });
-  });
-}
+/** Runs the CLI in this file's temporary directory; killed after `killMs` whatever happens. */
+const runCli = (args: string[], killMs = 30_000): Promise<CliRun> => runCliIn(args, { cwd: tmpDir, killMs });
 
 let chartCounter = 0;
 function chart(body: string, attrs = ''): string {

@@ -2,11 +2,11 @@
 // virtual clock, a record of every event sessions process, the switches' request logs, and a
 // runner for the run-scxml command line.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCli as runSupportCli, type CliRun } from './support/cli.js';
 import {
   AdapterError, AdapterRegistry, createEngine, createSimulatedSwitches, DEFAULT_TOPOLOGY, IxnModule, VirtualClock,
   type CallEvent, type CallInfo, type Engine, type LogEntry, type MakeCallRequest, type PartyRequest, type PrivateServiceRequest,
@@ -268,40 +268,14 @@ export function scriptedCall(callId: string, parties: readonly string[], extra: 
 
 /* ---------- the command line ---------- */
 
-export const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
+export { CLI_PATH as CLI } from './support/cli.js';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export interface CliRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly lines: string[];
-  readonly json: { status: string; final: string | null; configuration: string[]; message?: string } | null;
-}
+export type { CliRun } from './support/cli.js';
 
 /** Run run-scxml with these arguments (killed after `killMs`). */
 export function runCli(args: readonly string[], options: { cwd?: string; killMs?: number } = {}): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => { stdout += c; });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.killMs ?? 30_000);
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const lines = stdout.split('\n');
-      while (lines.length && lines[lines.length - 1] === '') lines.pop();
-      let json: CliRun['json'] = null;
-      try {
-        json = lines.length ? JSON.parse(lines[lines.length - 1]) : null;
-      } catch {
-        json = null;
-      }
-      resolve({ code, stdout, stderr, lines, json });
-    });
-  });
+  return runSupportCli([...args], options);
 }
 
 /** A temporary directory for chart and topology files; remove() at the end. */

@@ -1,6 +1,4 @@
 import type { ActionDefinition, CodeRef, ContentDecl, ExecBlock, ParamDecl } from '../model/chart.js';
-import type { CompileContext } from '../compile/compile-context.js';
-import type { ExecContext } from './context.js';
 import { EvaluationError } from '../datamodel/datamodel.js';
 import { attrNode, childElements, type XmlElement } from '../parse/xml-tree.js';
 import { parseDuration } from './duration.js';
