@@ -2,19 +2,10 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, describe, test } from 'node:test';
-import { createEngine, type CompiledChart, type Engine, type LogEntry } from '../src/index.js';
+import { describe, test } from 'node:test';
+import type { CompiledChart, Engine, LogEntry } from '../src/index.js';
+import { newEngine } from './support/engines.js';
 
-/** Every engine of this file, closed at the end: a failed test must not leave a listener holding the process. */
-const engines: Engine[] = [];
-function newEngine(options?: Parameters<typeof createEngine>[0]): Engine {
-  const engine = createEngine(options);
-  engines.push(engine);
-  return engine;
-}
-after(async () => {
-  for (const engine of engines) await engine.close();
-});
 
 const BASICHTTP = 'http://www.w3.org/TR/scxml/#BasicHTTPEventProcessor';
 const TEST_TIMEOUT = { timeout: 20_000 };

@@ -8,21 +8,12 @@ import path from 'node:path';
 import {
   createEngine, EvaluationError, type ActionDefinition, type CodeRef, type CompiledChart, type Engine, type EventIOProcessor, type Invoker, type LogEntry, type ScxmlEvent,
 } from '../src/index.js';
+import { newEngine } from './support/engines.js';
 
 const tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'orx-engine-api-'));
 
-/** Every engine of this file, closed at the end: a failed test must not leave a timer or session holding the process. */
-const engines: Engine[] = [];
-function newEngine(options?: Parameters<typeof createEngine>[0]): Engine {
-  const engine = createEngine(options);
-  engines.push(engine);
-  return engine;
-}
 
-after(async () => {
-  for (const engine of engines) await engine.close();
-  rmSync(tmpRoot, { recursive: true, force: true });
-});
+after(() => rmSync(tmpRoot, { recursive: true, force: true }));
 
 let dirCounter = 0;
 /** A fresh directory holding the given files (relative paths, subfolders created). */
