@@ -48,7 +48,8 @@ const SCXML_ELEMENTS = new Set([
 ]);
 /** Orchestrion's own attributes on SCXML elements (e.g. orx:sandbox on <scxml>). */
 export const ORCHESTRION_NS = 'urn:orchestrion:scxml';
-const ID_PATTERN = /^[A-Za-z_][\w.\-:]*$/;
+/** xsd:ID (an NCName, letters beyond ASCII included); ':' is tolerated, as many charts use it. */
+const ID_PATTERN = /^[\p{L}_][\p{L}\p{M}\p{N}_.\-\u00B7:]*$/u;
 
 /**
  * Builds the immutable chart model from an <scxml> element, reporting every structural problem

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -24,9 +24,20 @@ export interface LoadResult {
 }
 
 /** Reads a resource a chart refers to. Only file: URLs: the engine never goes to the network to load. */
+/** The largest resource (chart, script, data) the loader reads. */
+export const MAX_RESOURCE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads a resource a chart refers to. Only file: URLs (the engine never goes to the network to
+ * load), and only regular files of bounded size: a FIFO or a device would block or never end.
+ */
 export function readResource(url: URL): string {
   if (url.protocol !== 'file:') throw new Error(`only file: URLs can be loaded, not ${url.protocol}`);
-  return readFileSync(fileURLToPath(url), 'utf8');
+  const file = fileURLToPath(url);
+  const info = statSync(file);
+  if (!info.isFile()) throw new Error(`${file} is not a regular file`);
+  if (info.size > MAX_RESOURCE_BYTES) throw new Error(`${file} is larger than ${MAX_RESOURCE_BYTES} bytes`);
+  return readFileSync(file, 'utf8');
 }
 
 /** Parse, build and validate a chart, collecting every diagnostic. */
@@ -39,7 +50,7 @@ export function loadChart(source: ChartSource, registry: LoaderRegistry): LoadRe
     file = source.path;
     baseUrl = pathToFileURL(path.resolve(source.path));
     try {
-      text = readFileSync(source.path, 'utf8');
+      text = readResource(pathToFileURL(path.resolve(source.path)));
     } catch (err) {
       sink.error('ORX0001', { file, line: 1, column: 1 }, `cannot read the chart: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       return { chart: null, diagnostics: sink.items };

@@ -36,7 +36,8 @@ export interface XmlText {
 
 export type XmlNode = XmlElement | XmlText;
 
-export const MAX_XML_DEPTH = 1000;
+/** Deeper documents are refused: no real chart nests this far, and the compiler recurses per level. */
+export const MAX_XML_DEPTH = 256;
 
 /** Thrown from a saxes handler to stop at the first fatal error: what follows it is recovery noise. */
 const STOP = Symbol('stop');

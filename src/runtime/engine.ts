@@ -111,8 +111,11 @@ export class Engine {
   private readonly reserved = new Set<string>();
   private readonly closers: (() => void | Promise<void>)[] = [];
   private readonly chartCache = new Map<string, LoadResult>();
-  /** Every chart this engine compiled, by fingerprint (snapshots name their chart so). */
-  private readonly chartsByFingerprint = new Map<string, CompiledChart>();
+  /**
+   * Charts this engine compiled, by fingerprint (snapshots name their chart so); held weakly, so
+   * a chart compiled from a string goes (with its realm) once nothing uses it.
+   */
+  private readonly chartsByFingerprint = new Map<string, WeakRef<CompiledChart>>();
   private readonly store: SessionStore | null;
   private readonly overdueSends: 'fire' | 'drop';
   private readonly chartModels = new WeakMap<CompiledChart, ChartDataModel>();
@@ -227,7 +230,10 @@ export class Engine {
   }
 
   private remember(result: LoadResult): LoadResult {
-    if (result.chart) this.chartsByFingerprint.set(result.chart.fingerprint, result.chart);
+    if (result.chart) {
+      for (const [key, ref] of this.chartsByFingerprint) if (!ref.deref()) this.chartsByFingerprint.delete(key);
+      this.chartsByFingerprint.set(result.chart.fingerprint, new WeakRef(result.chart));
+    }
     return result;
   }
 
@@ -378,7 +384,7 @@ export class Engine {
 
   /** The snapshot's chart: one this engine loaded (same fingerprint), else its file; then the embedded chart in it. */
   private chartOf(snapshot: SessionSnapshot): CompiledChart {
-    let root = this.chartsByFingerprint.get(snapshot.chart.fingerprint);
+    let root = this.chartsByFingerprint.get(snapshot.chart.fingerprint)?.deref();
     if (!root) {
       const loaded = this.load(snapshot.chart.file);
       if (!loaded.chart) throw new SnapshotError(`the chart ${snapshot.chart.file} of session ${snapshot.sessionId} cannot be loaded`);

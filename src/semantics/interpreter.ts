@@ -13,7 +13,7 @@ import { enterStates, executeTransitionContent, exitStates } from './exit-entry.
 
 export class RunawayError extends Error {
   constructor(readonly limit: number) {
-    super(`the chart did not stabilise within ${limit} microsteps in one macrostep (limit maxMicrosteps=${limit})`);
+    super(`the chart did not stabilise within ${limit} microsteps and internal events in one macrostep (limit maxMicrosteps=${limit})`);
     this.name = 'RunawayError';
   }
 }
@@ -58,6 +58,9 @@ function runToStableConfiguration(s: InterpreterState): void {
         event = s.internalQueue.shift() ?? null;
         if (!event) macrostepDone = true;
         else {
+          // Internal events count too: a cond that fails on every eventless selection raises
+          // error.execution for ever without a transition ever being taken.
+          if (++steps > s.maxMicrosteps) throw new RunawayError(s.maxMicrosteps);
           s.dm.setEvent(event);
           enabled = selectTransitions(s, event);
         }

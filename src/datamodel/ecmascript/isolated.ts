@@ -227,6 +227,18 @@ class IsolatedSession implements SessionDataModel {
   }
 
   private callApi(name: string, ...args: (string | number | undefined | QuickJSHandle)[]): QuickJSHandle {
+    // The engine's own work inside the runtime (setting _event, copying values) is not chart
+    // code: the macrostep deadline does not apply to it.
+    const deadline = this.deadline;
+    this.deadline = Infinity;
+    try {
+      return this.callApiNow(name, ...args);
+    } finally {
+      this.deadline = deadline;
+    }
+  }
+
+  private callApiNow(name: string, ...args: (string | number | undefined | QuickJSHandle)[]): QuickJSHandle {
     const fn = this.vm.getProp(this.api, name);
     const handles = args.map((a) => (typeof a === 'string' ? this.vm.newString(a) : typeof a === 'number' ? this.vm.newNumber(a) : a === undefined ? this.vm.undefined : a));
     try {
