@@ -181,7 +181,10 @@ export const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('event' as const), name: fc.constantFrom(...EVENT_NAMES), data: fc.oneof(fc.constant(undefined), fc.nat({ max: 9 }), fc.record({ p: fc.nat({ max: 9 }) })) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.constantFrom(...ADVANCES) }) },
 );
-export const stepsArbitrary = fc.array(stepArbitrary, { minLength: 1, maxLength: 10 });
+export function stepsArbitraryOf(maxLength: number): fc.Arbitrary<Step[]> {
+  return fc.array(stepArbitrary, { minLength: 1, maxLength });
+}
+export const stepsArbitrary = stepsArbitraryOf(10);
 
 /* ---------- building a legal chart ---------- */
 
@@ -374,7 +377,8 @@ export function buildChart(raw: RawChart): GChart {
       // every selection raise another error.execution: a macrostep that never ends, in both engines
       // (Orchestrion does not stop it: test/regressions/eventless-error-cond.scxml)
       const selfTriggered = eventless || SELF_TRIGGERED.has(event!);
-      const baseCond = rt.cond < 50 ? null : pick(selfTriggered ? CONDS.slice(0, -1) : CONDS, rt.cond);
+      const conds = selfTriggered ? CONDS.slice(0, -1) : CONDS;
+      const baseCond = rt.cond < 50 ? null : rt.cond < 60 ? `In('${pick(all, rt.cond * 7 + rt.ev).id}')` : pick(conds, rt.cond);
       // _event is captured only where it is one of our events or a done event (error data differ)
       let content = buildActions(rt.content, event && event !== '*' && !event.startsWith('error') ? 'transition-event' : 'plain', ctx);
       let cond: string | null = baseCond;

@@ -51,9 +51,9 @@ export function pickVariables(all: Record<string, unknown>, names: readonly stri
 /* ---------- Orchestrion ---------- */
 
 /**
- * An engine for many runs. It is replaced every RECYCLE runs: the engine keeps every chart it
- * compiled from a string, with its sandbox realm (~0.4 MB each in fast mode), for as long as it
- * lives (test/regressions: chart-retention).
+ * An engine for many runs, replaced every RECYCLE runs so that a long campaign's memory does not
+ * depend on when V8 gets round to freeing the realms of charts no longer used (each run compiles a
+ * new chart: ~0.4 MB of realm in fast mode; see test/regressions: chart-retention).
  */
 export class OrchestrionRunner {
   private static readonly RECYCLE = 100;
