@@ -85,6 +85,8 @@ export const DEFAULT_TOPOLOGY: Topology = Object.freeze({
         Object.freeze({ range: '5000-5099', type: 'routingpoint' as const }),
         Object.freeze({ range: '1000-1999', type: 'extension' as const, answerAfterMs: 2000 }),
         Object.freeze({ range: '9000-9099', type: 'agent' as const, answerAfterMs: 1000 }),
+        // Gateway trunks: third-party calls (ParlayX makeCall) start here.
+        Object.freeze({ range: '8000-8099', type: 'trunk' as const }),
       ]),
     }),
   ]),
