@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { runCommand, EXIT_LOAD_ERROR } from './run-command.js';
 import { checkCommand } from './check-command.js';
 import { vizMain } from './viz-command.js';
+import { serveMain } from './serve-command.js';
 import { LOG_LEVELS } from './summary.js';
 
 const HELP = `run-scxml — run and check SCXML charts
@@ -11,6 +12,7 @@ Usage:
   run-scxml [run] <chart.scxml> [options]   run a chart
   run-scxml check <chart.scxml>             report every diagnostic (exit 0: none are errors, 2: errors)
   run-scxml viz <chart.scxml> [options]     the chart as a diagram (run-scxml viz --help for more)
+  run-scxml serve [options]                 the ParlayX web services (run-scxml serve --help for more)
 
 Run options:
   --json                   last line of stdout: {"status","final","configuration","message"}
@@ -55,6 +57,7 @@ Examples:
   run-scxml check chart.scxml
   run-scxml viz chart.scxml --format mermaid
   run-scxml viz chart.scxml --trace run.jsonl --format svg --output run.svg
+  run-scxml serve --port 8080 --account app:secret
 `;
 
 class UsageError extends Error {}
@@ -89,6 +92,9 @@ export async function main(argv: string[]): Promise<number> {
   const vizAt = argv.findIndex((a) => !a.startsWith('-'));
   if (vizAt >= 0 && argv[vizAt] === 'viz') {
     return vizMain([...argv.slice(0, vizAt), ...argv.slice(vizAt + 1)], out, err);
+  }
+  if (vizAt >= 0 && argv[vizAt] === 'serve') {
+    return serveMain([...argv.slice(0, vizAt), ...argv.slice(vizAt + 1)], out, err);
   }
   try {
     const { values, positionals } = parseArgs({

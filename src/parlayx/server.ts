@@ -199,13 +199,13 @@ export async function startParlayxService(options: ParlayxServiceOptions = {}): 
 
   /* ---------- JSON mirror ---------- */
 
-  const jsonError = (reply: FastifyReply, fault: ParlayxFault) =>
-    reply.code(fault.httpStatus).send({ requestError: { [fault.kind === 'ServiceException' ? 'serviceException' : 'policyException']: fault.detail } });
+  const jsonError = (reply: FastifyReply, fault: ParlayxFault, status = fault.httpStatus) =>
+    reply.code(status).send({ requestError: { [fault.kind === 'ServiceException' ? 'serviceException' : 'policyException']: fault.detail } });
 
   app.post<{ Params: { service: string; operation: string } }>('/rest/:service/:operation', async (request, reply) => {
     const op = catalog.operation(request.params.service, request.params.operation);
     if (!op || !handlers[`${op.service}.${op.name}`]) {
-      return jsonError(reply.code(404), new ParlayxFault('SVC0002', [`${request.params.service}/${request.params.operation}: no such operation here`]));
+      return jsonError(reply, new ParlayxFault('SVC0002', [`${request.params.service}/${request.params.operation}: no such operation here`]), 404);
     }
     try {
       const input = decodeJson(request.body ?? {}, op.input.type, op.name);
