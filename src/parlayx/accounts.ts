@@ -165,8 +165,8 @@ export class AccountStore {
   }
 
   rules(filter: { account?: string; kind?: RuleKind } = {}): SignalRule[] {
-    const rows = this.db.prepare(`SELECT * FROM parlayx_signal_rules WHERE (?1 IS NULL OR account = ?1) AND (?2 IS NULL OR kind = ?2) ORDER BY id`)
-      .all(filter.account ?? null, filter.kind ?? null) as Record<string, string | number>[];
+    const rows = this.db.prepare(`SELECT * FROM parlayx_signal_rules WHERE (@account IS NULL OR account = @account) AND (@kind IS NULL OR kind = @kind) ORDER BY id`)
+      .all({ account: filter.account ?? null, kind: filter.kind ?? null }) as Record<string, string | number>[];
     return rows.map((r) => ({
       id: Number(r.id), account: String(r.account), kind: r.kind as RuleKind,
       addresses: JSON.parse(String(r.addresses)) as string[], criteria: JSON.parse(String(r.criteria)) as CallCriterion[],

@@ -112,12 +112,14 @@ export async function startSoapApplication(decide: (operation: string, args: any
   const notify = (operation: string) => (args: Record<string, unknown>) => { received.push({ operation, args }); return {}; };
   const handle = (operation: string) => (args: Record<string, unknown>) => { received.push({ operation, args }); return { result: decide(operation, args) }; };
   const fs = await import('node:fs');
-  soap.listen(server, '/notification', {
-    CallNotificationService: { CallNotification: Object.fromEntries(['Busy', 'NotReachable', 'NoAnswer', 'CalledNumber'].map((c) => [`notify${c}`, notify(`notify${c}`)])) },
-  }, fs.readFileSync(join(PARLAYX_SCHEMA_DIR, 'call_notification.wsdl'), 'utf8'), () => {});
-  soap.listen(server, '/direction', {
-    CallDirectionService: { CallDirection: Object.fromEntries(['Busy', 'NotReachable', 'NoAnswer', 'CalledNumber'].map((c) => [`handle${c}`, handle(`handle${c}`)])) },
-  }, fs.readFileSync(join(PARLAYX_SCHEMA_DIR, 'call_direction.wsdl'), 'utf8'), () => {});
+  // node-soap finds the port by the request path, so each interface is served at its WSDL's address path;
+  // `uri` lets it resolve the schemas the WSDL imports.
+  const serve = (name: string, services: soap.IServices) => new Promise<void>((resolve) => {
+    const uri = join(PARLAYX_SCHEMA_DIR, `${name}.wsdl`);
+    soap.listen(server, { path: `/parlayx/${name}`, services, xml: fs.readFileSync(uri, 'utf8'), uri, callback: () => resolve() });
+  });
+  await serve('call_notification', { CallNotificationService: { CallNotification: Object.fromEntries(['Busy', 'NotReachable', 'NoAnswer', 'CalledNumber'].map((c) => [`notify${c}`, notify(`notify${c}`)])) } });
+  await serve('call_direction', { CallDirectionService: { CallDirection: Object.fromEntries(['Busy', 'NotReachable', 'NoAnswer', 'CalledNumber'].map((c) => [`handle${c}`, handle(`handle${c}`)])) } });
   return {
     url: `http://127.0.0.1:${port}`, received,
     close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
