@@ -1,9 +1,12 @@
 // The BillingManager: accounts, charges and refunds, idempotent retries, named balances, credit
 // expiry, split charges, vouchers, history — each with its error kinds.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import { BILLING_ERROR_KINDS, BillingError, type BillingManager } from '../src/index.js';
 import { billingFixture, DAY, kind, T0 } from './support/billing-fixture.js';
+import { REPO_ROOT } from './support/cli.js';
 
 const APP = 'app-1';
 
@@ -290,6 +293,11 @@ describe('error kinds', () => {
       assert.ok(doc.meaning.length > 20, k);
       assert.ok(doc.variables.length > 0, k);
     }
+    // docs/reference/billing.md has exactly this table.
+    const doc = readFileSync(path.join(REPO_ROOT, 'docs', 'reference', 'billing.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('## Error kinds'), doc.indexOf('## The store'));
+    const rows = [...section.matchAll(/^\| `([a-z-]+)` \| (.+) \| (.+) \|$/gm)].map((m) => [m[1], m[2], m[3]]);
+    assert.deepEqual(rows, Object.entries(BILLING_ERROR_KINDS).map(([k, d]) => [k, d.meaning, d.variables.join(', ')]));
     const e = new BillingError('unknown-account', 'no account for x', ['x']);
     assert.deepEqual(JSON.parse(JSON.stringify(e)), { kind: 'unknown-account', message: 'no account for x', variables: ['x'] });
   });
