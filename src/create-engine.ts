@@ -1,5 +1,6 @@
 import { Engine, type EngineOptions } from './runtime/engine.js';
 import { IxnModule, type IxnOptions } from './ixn/module.js';
+import { BillingModule, type BillingOptions } from './billing/module.js';
 import { AdapterRegistry } from './tserver/registry.js';
 import type { TServerAdapter } from './tserver/adapter.js';
 import { createSimulatedSwitches, DEFAULT_TOPOLOGY, type Topology } from './tserver/sim/index.js';
@@ -15,11 +16,14 @@ export interface CreateEngineOptions extends EngineOptions {
   readonly switchTopology?: Topology | unknown;
   /** Interaction module options (who takes inbound calls, request timeout). */
   readonly ixn?: Omit<IxnOptions, 'registry'>;
+  /** The billing actions (`<billing:reserve>`, …) on this manager; without it charts cannot charge. */
+  readonly billing?: BillingOptions;
 }
 
 /**
  * An engine with the modules a contact-centre strategy expects: the interaction (voice) module
- * on the given T-Server adapters, or on the embedded simulated switch.
+ * on the given T-Server adapters, or on the embedded simulated switch; and the billing module
+ * when a billing manager is given.
  */
 export function createEngine(options: CreateEngineOptions = {}): Engine {
   const engine = new Engine(options);
@@ -33,5 +37,6 @@ export function createEngine(options: CreateEngineOptions = {}): Engine {
     registry = new AdapterRegistry(switches);
   }
   engine.use(new IxnModule({ registry, ...options.ixn }));
+  if (options.billing) engine.use(new BillingModule(options.billing));
   return engine;
 }

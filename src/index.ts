@@ -3,6 +3,17 @@ export { Engine, type EngineOptions, type Logger, type EngineModule, type Sessio
 export { runAsyncAction, ActionError, type AsyncActionRequest } from './runtime/async-action.js';
 export { IxnModule, type IxnOptions } from './ixn/module.js';
 export { IXN_NS } from './ixn/namespace.js';
+export { BillingManager, type BillingManagerOptions, DEFAULT_RESERVATION_MS, MAX_RESERVATION_MS, DEFAULT_HISTORY_ENTRIES, MAX_HISTORY_ENTRIES, MAX_PERIOD_DAYS, MAX_SPLIT_PAYERS } from './billing/manager.js';
+export { BillingError, BILLING_ERROR_KINDS, isBillingError, type BillingErrorKind } from './billing/errors.js';
+export { parseAmount, formatAmount, normalizeCurrency, currencyExponent, canonicalDecimal, amountText, fitsInt64, INT64_MIN, INT64_MAX, type AmountSign } from './billing/money.js';
+export { CURRENCY_EXPONENTS } from './billing/currencies.js';
+export { splitAmount, parsePercentage, formatPercent } from './billing/split.js';
+export { SqliteBillingStore } from './billing/sqlite-billing-store.js';
+export type * from './billing/store.js';
+export type * from './billing/types.js';
+export { BillingModule, type BillingOptions } from './billing/module.js';
+export { BILLING_ACTIONS, type BillingActionSpec } from './billing/actions.js';
+export { BILLING_NS } from './billing/namespace.js';
 export * from './tserver/adapter.js';
 export { AdapterRegistry } from './tserver/registry.js';
 export { SimulatedSwitch, createSimulatedSwitches, DEFAULT_TOPOLOGY, loadTopology, type Topology, type SimLogEntry } from './tserver/sim/index.js';

@@ -4,6 +4,7 @@ import { runCommand, EXIT_LOAD_ERROR } from './run-command.js';
 import { checkCommand } from './check-command.js';
 import { vizMain } from './viz-command.js';
 import { serveMain } from './serve-command.js';
+import { billingMain } from './billing-command.js';
 import { LOG_LEVELS } from './summary.js';
 
 const HELP = `run-scxml — run and check SCXML charts
@@ -13,6 +14,8 @@ Usage:
   run-scxml check <chart.scxml>             report every diagnostic (exit 0: none are errors, 2: errors)
   run-scxml viz <chart.scxml> [options]     the chart as a diagram (run-scxml viz --help for more)
   run-scxml serve [options]                 the ParlayX web services (run-scxml serve --help for more)
+  run-scxml billing <command> [options]     accounts, credit, vouchers, statements, audit of the billing
+                                            database (run-scxml billing --help for more)
 
 Run options:
   --json                   last line of stdout: {"status","final","configuration","message"}
@@ -88,14 +91,11 @@ function oneOf<T extends string>(name: string, value: string | undefined, allowe
 export async function main(argv: string[]): Promise<number> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const err = (line: string) => process.stderr.write(`${line}\n`);
-  // `viz` has options of its own (--trace takes a file there): it parses its own arguments.
-  const vizAt = argv.findIndex((a) => !a.startsWith('-'));
-  if (vizAt >= 0 && argv[vizAt] === 'viz') {
-    return vizMain([...argv.slice(0, vizAt), ...argv.slice(vizAt + 1)], out, err);
-  }
-  if (vizAt >= 0 && argv[vizAt] === 'serve') {
-    return serveMain([...argv.slice(0, vizAt), ...argv.slice(vizAt + 1)], out, err);
-  }
+  // Subcommands with options of their own (--trace takes a file in viz): they parse their own arguments.
+  const subcommandAt = argv.findIndex((a) => !a.startsWith('-'));
+  const subcommands: Record<string, typeof vizMain> = { viz: vizMain, serve: serveMain, billing: billingMain };
+  const subcommand = subcommandAt >= 0 ? subcommands[argv[subcommandAt]!] : undefined;
+  if (subcommand) return subcommand([...argv.slice(0, subcommandAt), ...argv.slice(subcommandAt + 1)], out, err);
   try {
     const { values, positionals } = parseArgs({
       // A bare --trace (no file) means the trace goes to stderr.

@@ -60,7 +60,7 @@ function nonNegative(name: string, text: string | undefined): number | undefined
 }
 
 /** Resolves with the exit code once the service has stopped (or could not start). */
-export async function serveMain(argv: string[], out: (line: string) => void, err: (line: string) => void): Promise<number> {
+export async function serveMain(argv: readonly string[], out: (line: string) => void, err: (line: string) => void): Promise<number> {
   let options: ParlayxServiceOptions;
   try {
     const { values } = parseArgs({

@@ -1,0 +1,2 @@
+/** The billing actions' namespace (declare it with any prefix, e.g. xmlns:billing="…"). */
+export const BILLING_NS = 'http://orchestrion.dev/scxml/billing';
