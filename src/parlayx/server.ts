@@ -4,10 +4,12 @@
  * accounts store. Calls run as engine sessions; subscriptions are the accounts' Signal Rules.
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Database from 'better-sqlite3';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Engine } from '../runtime/engine.js';
+import type { Clock } from '../runtime/clock.js';
 import { createEngine } from '../create-engine.js';
 import { formatDiagnostic } from '../model/diagnostics.js';
 import type { TServerAdapter } from '../tserver/adapter.js';
@@ -18,6 +20,9 @@ import { ParlayxCallModule } from './call-module.js';
 import { inputFault, ParlayxFault } from './faults.js';
 import { EnvelopeError, readEnvelope, writeEnvelope, writeFault } from './soap.js';
 import { ThirdPartyCallService } from './third-party-call.js';
+import { PaymentService } from './payment.js';
+import { BillingManager } from '../billing/manager.js';
+import { SqliteBillingStore } from '../billing/sqlite-billing-store.js';
 import { ParlayxCatalog, PARLAYX_SCHEMA_DIR, type Operation } from './wsdl.js';
 import { decodeJson, decodeXml, encodeXml, InputError, versionless } from './xsd.js';
 
@@ -29,7 +34,7 @@ export interface ParlayxServiceOptions {
   readonly host?: string;
   /** 0 picks a free port. Default 8080. */
   readonly port?: number;
-  /** The SQLite file of accounts and rules (`:memory:` for none kept). Default `orchestrion.db`. */
+  /** The SQLite file of accounts, signal rules and billing (`:memory:` for none kept). Default `orchestrion.db`. */
   readonly db?: string;
   /** Accounts to create or update at start (passwords in clear, hashed when stored). */
   readonly accounts?: readonly { readonly name: string; readonly password: string; readonly settings?: Partial<AccountSettings> }[];
@@ -51,6 +56,8 @@ export interface ParlayxServiceOptions {
   /** pino level for the request log, or false for none. Default 'info'. */
   readonly logLevel?: string | false;
   readonly sandbox?: 'fast' | 'isolated';
+  /** The engine's clock, also the billing clock (expiries). Default real time. */
+  readonly clock?: 'real' | 'virtual' | Clock;
 }
 
 type Handler = (account: Account, input: any, protocol: 'soap' | 'json') => unknown;
@@ -60,6 +67,7 @@ export interface ParlayxService {
   readonly app: FastifyInstance;
   readonly engine: Engine;
   readonly accounts: AccountStore;
+  readonly billing: BillingManager;
   readonly catalog: ParlayxCatalog;
   close(): Promise<void>;
 }
@@ -68,7 +76,11 @@ const REALM = 'Basic realm="Orchestrion ParlayX", charset="UTF-8"';
 
 export async function startParlayxService(options: ParlayxServiceOptions = {}): Promise<ParlayxService> {
   const catalog = new ParlayxCatalog();
-  const accounts = new AccountStore(options.db ?? 'orchestrion.db');
+  // One database for accounts, rules and money: one file to back up, one WAL.
+  const db = new Database(options.db ?? 'orchestrion.db');
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  const accounts = new AccountStore(db);
   for (const a of options.accounts ?? []) accounts.putAccount(a.name, a.password, a.settings);
 
   const app = Fastify({
@@ -85,13 +97,15 @@ export async function startParlayxService(options: ParlayxServiceOptions = {}): 
     callEventTimeoutMs: (options.applicationTimeoutMs ?? 5000) * 2,
   });
   const engine = createEngine({
-    sandbox: options.sandbox, adapters: options.adapters, switchTopology: options.switchTopology, modules: [callModule],
+    sandbox: options.sandbox, clock: options.clock, adapters: options.adapters, switchTopology: options.switchTopology, modules: [callModule],
     logger: { info: (o, m) => app.log.info(o, m), warn: (o, m) => app.log.warn(o, m), error: (o, m) => app.log.error(o, m) },
   });
+  const billing = new BillingManager({ store: new SqliteBillingStore(db), now: () => engine.clock.now() });
+  const payment = new PaymentService(billing);
   const loaded = engine.load(options.makeCallChart ?? DEFAULT_MAKE_CALL_CHART);
   if (!loaded.chart) {
     await engine.close();
-    accounts.close();
+    db.close();
     throw new Error(`the call chart cannot be loaded:\n${loaded.diagnostics.map(formatDiagnostic).join('\n')}`);
   }
   const tpc = new ThirdPartyCallService(engine, callModule, loaded.chart, options.gateway ?? '8000');
@@ -113,6 +127,19 @@ export async function startParlayxService(options: ParlayxServiceOptions = {}): 
     'call_notification_manager.stopCallNotification': (a, i) => void notifications.stop(a, 'notification', i),
     'call_direction_manager.startCallDirectionNotification': (a, i, p) => void notifications.start(a, 'direction', i, p),
     'call_direction_manager.stopCallDirectionNotification': (a, i) => void notifications.stop(a, 'direction', i),
+    'amount_charging.chargeAmount': payment.chargeAmount,
+    'amount_charging.refundAmount': payment.refundAmount,
+    'amount_charging.chargeSplitAmount': payment.chargeSplitAmount,
+    'reserve_amount_charging.reserveAmount': payment.reserveAmount,
+    'reserve_amount_charging.reserveAdditionalAmount': payment.reserveAdditionalAmount,
+    'reserve_amount_charging.chargeReservation': payment.chargeReservation,
+    'reserve_amount_charging.releaseReservation': payment.releaseReservation,
+    'account_management.getBalance': payment.getBalance,
+    'account_management.getCreditExpiryDate': payment.getCreditExpiryDate,
+    'account_management.getBalanceTypes': payment.getBalanceTypes,
+    'account_management.getHistory': payment.getHistory,
+    'account_management.balanceUpdate': payment.balanceUpdate,
+    'account_management.voucherUpdate': payment.voucherUpdate,
   };
   for (const key of Object.keys(handlers)) {
     const [service, name] = key.split('.') as [string, string];
@@ -228,12 +255,12 @@ export async function startParlayxService(options: ParlayxServiceOptions = {}): 
 
   const url = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8080 });
   return {
-    url, app, engine, accounts, catalog,
+    url, app, engine, accounts, billing, catalog,
     async close() {
       await app.close();
       await notifications.settle();
       await engine.close({ stopSessions: true });
-      accounts.close();
+      db.close();
     },
   };
 }

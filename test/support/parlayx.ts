@@ -59,9 +59,9 @@ export async function startTestService(options: Partial<ParlayxServiceOptions> =
 }
 
 /** A SOAP client generated from our WSDL, as an application would make it. */
-export async function soapClient(url: string, wsdl: string, user: User | null, password?: string): Promise<any> {
+export async function soapClient(url: string, wsdl: string, user: string | null, password?: string): Promise<any> {
   const client = await soap.createClientAsync(join(PARLAYX_SCHEMA_DIR, `${wsdl}.wsdl`), { endpoint: `${url}/parlayx/${wsdl}` });
-  if (user) client.setSecurity(new soap.BasicAuthSecurity(user, password ?? PASSWORDS[user]));
+  if (user) client.setSecurity(new soap.BasicAuthSecurity(user, password ?? PASSWORDS[user as User]));
   return client;
 }
 
