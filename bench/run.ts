@@ -21,6 +21,7 @@ const CASES = [
   'start:orchestrion:fast', 'start:orchestrion:fast:bare', 'start:orchestrion:isolated', 'start:scion', 'start:scion:shared', 'start:xstate',
   'fanin:orchestrion:fast', 'fanin:orchestrion:isolated', 'fanin:scion', 'fanin:xstate',
   'privateservice:orchestrion:fast', 'privateservice:orchestrion:isolated',
+  'charges:orchestrion:json', 'charges:orchestrion:soap',
   'sandbox:orchestrion:fast', 'sandbox:orchestrion:isolated',
 ].filter((c) => only.length === 0 || only.some((o) => c.startsWith(o)));
 
@@ -67,6 +68,7 @@ const FIGURES: Record<string, Figure[]> = {
     { key: 'maxRssBytes', title: 'peak RSS MB', higherIsBetter: false },
   ],
   privateservice: [{ key: 'requestsPerSecond', title: 'requests/s', higherIsBetter: true }],
+  charges: [{ key: 'chargesPerSecond', title: 'charges/s', higherIsBetter: true }],
 };
 const TITLES: Record<string, string> = {
   pingpong: 'ping/pong: one session, cond + assign per event',
@@ -74,6 +76,7 @@ const TITLES: Record<string, string> = {
   start: 'start: create and start sessions of a 10-state chart, kept alive',
   fanin: 'fan-in: live sessions of the ping/pong chart, events round-robin',
   privateservice: 'ixn:privateservice round trip (Advice of Charge) on the simulated switch, virtual clock',
+  charges: 'ParlayX chargeAmount over HTTP on loopback (one SQLite transaction, fsync, per charge)',
 };
 
 interface Ratio { readonly workload: string; readonly variant: string; readonly figure: string; readonly peer: string; readonly ratio: number }

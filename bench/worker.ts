@@ -5,6 +5,7 @@
 import { deepMachine, DEEP_SCXML, pingPongMachine, PINGPONG_SCXML, startMachine, START_SCXML } from './charts.js';
 import { orchestrionDrivers, scionDriver, xstateDriver, type Driver } from './drivers.js';
 import { benchPrivateService } from './privateservice.js';
+import { benchCharges } from './charges.js';
 import { benchSandbox } from './sandbox.js';
 import { check, fanIn, fanInSetup, gc, startSessions, throughput, type Row } from './workloads.js';
 
@@ -130,6 +131,10 @@ export async function runCase(name: string, quick: boolean): Promise<Row[]> {
       const mode = variant as 'fast' | 'isolated';
       const n = mode === 'isolated' ? z.privateServiceIsolated : z.privateService;
       return [await benchPrivateService(mode, n, 1), await benchPrivateService(mode, n, 100)];
+    }
+    case 'charges': {
+      const n = quick ? 500 : 5000;
+      return [await benchCharges(variant as 'json' | 'soap', n, 16)];
     }
     case 'sandbox': {
       const f = await benchSandbox(variant as 'fast' | 'isolated');

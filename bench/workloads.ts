@@ -4,7 +4,7 @@ import type { Driver } from './drivers.js';
 
 /** One measured figure set: what run.ts prints, compares and writes to results.json. */
 export interface Row {
-  readonly workload: 'pingpong' | 'deep' | 'start' | 'fanin' | 'privateservice' | 'sandbox';
+  readonly workload: 'pingpong' | 'deep' | 'start' | 'fanin' | 'privateservice' | 'charges' | 'sandbox';
   readonly engine: 'orchestrion' | 'scion' | 'xstate';
   readonly variant: string;
   readonly figures: Record<string, number>;
