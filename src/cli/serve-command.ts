@@ -14,7 +14,7 @@ Usage:
 Options (each overrides the same key of the config file):
   --config <file.json>     configuration: host, port, db, accounts, makeCallChart, gateway,
                            lingerMs, applicationTimeoutMs, defaultAction, switchTopology,
-                           bodyLimit, logLevel, sandbox (docs/guides/parlayx.md)
+                           bodyLimit, requestTimeoutMs, logLevel, sandbox (docs/guides/parlayx.md)
   --host <address>         listen address (default 127.0.0.1)
   --port <n>               port (default 8080; 0 picks a free one)
   --db <file>              SQLite file of accounts and signal rules (default orchestrion.db)
@@ -33,7 +33,7 @@ Example:
        http://127.0.0.1:8080/rest/third_party_call/makeCall
 `;
 
-const CONFIG_KEYS = ['host', 'port', 'db', 'accounts', 'makeCallChart', 'gateway', 'lingerMs', 'applicationTimeoutMs', 'defaultAction', 'switchTopology', 'bodyLimit', 'logLevel', 'sandbox'] as const;
+const CONFIG_KEYS = ['host', 'port', 'db', 'accounts', 'makeCallChart', 'gateway', 'lingerMs', 'applicationTimeoutMs', 'defaultAction', 'switchTopology', 'bodyLimit', 'requestTimeoutMs', 'logLevel', 'sandbox'] as const;
 
 class ServeUsageError extends Error {}
 

@@ -53,6 +53,8 @@ export interface ParlayxServiceOptions {
   readonly switchTopology?: unknown;
   /** Largest request body accepted (bytes). Default 1 MiB. */
   readonly bodyLimit?: number;
+  /** A request not received in full within this time is dropped (slow clients hold no connection for ever). Default 30 000 ms. */
+  readonly requestTimeoutMs?: number;
   /** pino level for the request log, or false for none. Default 'info'. */
   readonly logLevel?: string | false;
   readonly sandbox?: 'fast' | 'isolated';
@@ -86,6 +88,7 @@ export async function startParlayxService(options: ParlayxServiceOptions = {}): 
   const app = Fastify({
     logger: options.logLevel === false ? false : { level: options.logLevel ?? 'info' },
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
   });
   const notifications = new CallNotificationService(accounts, new ApplicationClient(catalog, options.applicationTimeoutMs ?? 5000), {
     defaultAction: options.defaultAction,
