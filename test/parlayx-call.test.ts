@@ -49,7 +49,7 @@ describe('Third Party Call 2.x through a SOAP client', () => {
     const [call] = await tpc.makeCallAsync({ callingParty: 'tel:1006', calledParty: 'tel:1007' });
     await waitFor('connected', async () => ((await info(call.result)).callStatus === 'CallConnected' ? true : undefined));
     const fault = await soapFault(tpc.cancelCallAsync({ callIdentifier: call.result }));
-    assert.equal(fault.messageId, 'SVC0001');
+    assert.equal(fault.messageId, 'SVC0002');
     assert.match(String(fault.variables), /endCall/);
     await tpc.endCallAsync({ callIdentifier: call.result });
   });

@@ -17,7 +17,7 @@ Options (each overrides the same key of the config file):
                            bodyLimit, requestTimeoutMs, logLevel, sandbox (docs/guides/parlayx.md)
   --host <address>         listen address (default 127.0.0.1)
   --port <n>               port (default 8080; 0 picks a free one)
-  --db <file>              SQLite file of accounts and signal rules (default orchestrion.db)
+  --db <file>              SQLite file of accounts, signal rules and billing (default orchestrion.db)
   --account NAME:PASSWORD  create or update an account with default settings (repeatable)
   --make-call-chart <file> the chart each third-party call runs (default examples/parlayx/parlayMakeCall.scxml)
   --gateway <dn>           trunk DN third-party calls start from (default 8000)

@@ -5,7 +5,10 @@
  * `parlayx_` so the file can be shared with the session and billing stores.
  */
 import Database from 'better-sqlite3';
-import { createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
+
+const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number }) => Promise<Buffer>;
 
 export interface AccountSettings {
   /** May the account add and remove its own Signal Rules (start/stop…Notification)? Default false. */
@@ -75,13 +78,17 @@ function hashPassword(password: string): string {
   return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${hash.toString('base64')}`;
 }
 
-function verifyPassword(password: string, stored: string): boolean {
+/** Off the event loop (libuv's pool): a stream of wrong passwords does not stall the service. */
+async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [scheme, n, r, p, salt, hash] = stored.split('$');
   if (scheme !== 'scrypt' || !salt || !hash) return false;
   const expected = Buffer.from(hash, 'base64');
-  const actual = scryptSync(password, Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p) });
+  const actual = await scryptAsync(password, Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p) });
   return timingSafeEqual(expected, actual);
 }
+
+/** Checked for unknown names too, so the answer time does not tell which accounts exist. */
+const DECOY_HASH = hashPassword(randomBytes(16).toString('base64'));
 
 /** How long a verified password stays verified in memory (scrypt is slow on purpose; requests are not). */
 const VERIFIED_TTL_MS = 60_000;
@@ -123,7 +130,8 @@ export class AccountStore {
   putAccount(name: string, password: string, settings: Partial<AccountSettings> = {}): Account {
     if (!/^[A-Za-z0-9._@+-]{1,64}$/.test(name)) throw new AccountError(`account name '${name}' must be 1-64 letters, digits or . _ @ + -`);
     if (password.length < 4) throw new AccountError(`the password of '${name}' is too short (at least 4 characters)`);
-    const full = checkSettings({ ...DEFAULT_SETTINGS, ...settings }, name);
+    // Settings not given keep their stored values (re-creating an account at start must not reset it).
+    const full = checkSettings({ ...DEFAULT_SETTINGS, ...this.account(name)?.settings, ...settings }, name);
     this.db.prepare(`INSERT INTO parlayx_accounts (name, password, settings, created) VALUES (?, ?, ?, ?)
       ON CONFLICT(name) DO UPDATE SET password = excluded.password, settings = excluded.settings`)
       .run(name, hashPassword(password), JSON.stringify(full), new Date().toISOString());
@@ -141,13 +149,14 @@ export class AccountStore {
   }
 
   /** The account these credentials open, or null. */
-  authenticate(name: string, password: string): Account | null {
+  async authenticate(name: string, password: string): Promise<Account | null> {
     const key = createHash('sha256').update(name).update('\0').update(password).digest('base64');
     const now = Date.now();
     const hit = this.verified.get(key);
     if (hit && hit.until > now) return this.account(hit.name) ?? null;
     const row = this.db.prepare('SELECT password FROM parlayx_accounts WHERE name = ?').get(name) as { password: string } | undefined;
-    if (!row || !verifyPassword(password, row.password)) return null;
+    const valid = await verifyPassword(password, row?.password ?? DECOY_HASH);
+    if (!row || !valid) return null;
     if (this.verified.size > 10_000) this.verified.clear();
     this.verified.set(key, { name, until: now + VERIFIED_TTL_MS });
     return this.account(name) ?? null;

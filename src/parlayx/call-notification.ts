@@ -20,7 +20,7 @@ export interface StopRequest {
 }
 
 export interface CallNotificationOptions {
-  /** The Action when no direction rule matches, or its application fails or is too slow. Default Continue. */
+  /** The Action when the direction application fails, answers nonsense or is too slow. Default Continue. */
   readonly defaultAction?: 'Continue' | 'EndCall';
   /** Reports a notification that could not be delivered (logged by the server). */
   readonly onDeliveryFailure?: (rule: SignalRule, error: Error) => void;
@@ -93,7 +93,8 @@ export class CallNotificationService {
     }
     const fallback = this.options.defaultAction ?? 'Continue';
     const rule = this.accounts.rules({ kind: 'direction' }).find(matches);
-    if (!rule) return { actionToPerform: fallback, routingAddresses: [], decidedBy: 'default: no direction rule' };
+    // Nobody directs this event: the call goes on (the default Action is for applications that fail).
+    if (!rule) return { actionToPerform: 'Continue', routingAddresses: [], decidedBy: 'no direction rule' };
     try {
       const action = await this.client.handle(rule, message);
       const routes = action.routingAddress ? [action.routingAddress] : [];

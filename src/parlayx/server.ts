@@ -158,7 +158,7 @@ export async function startParlayxService(options: ParlayxServiceOptions = {}): 
     return returns ? { result } : {};
   };
 
-  const authenticate = (request: FastifyRequest): Account | null => {
+  const authenticate = async (request: FastifyRequest): Promise<Account | null> => {
     const header = request.headers.authorization;
     const m = header ? /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null;
     if (!m) return null;
@@ -169,7 +169,7 @@ export async function startParlayxService(options: ParlayxServiceOptions = {}): 
 
   app.decorateRequest('account', null);
   app.addHook('onRequest', async (request, reply) => {
-    const account = authenticate(request);
+    const account = await authenticate(request);
     if (!account) {
       return reply.code(401).header('www-authenticate', REALM).type('application/json')
         .send({ requestError: { policyException: { messageId: 'POL0001', text: 'A policy error occurred. Error code is %1', variables: ['authentication required: HTTP Basic with a valid account'] } } });
@@ -253,7 +253,7 @@ export async function startParlayxService(options: ParlayxServiceOptions = {}): 
     if (status >= 500) request.log.error({ err }, 'request failed');
     const text = status === 413 ? `the request body is larger than ${options.bodyLimit ?? 1024 * 1024} bytes` : status < 500 ? err.message : 'internal error (logged by the server)';
     if (request.url.startsWith('/parlayx/')) return soapReply(reply, status, writeFault(status < 500 ? 'Client' : 'Server', text));
-    return reply.code(status).send({ requestError: { serviceException: { messageId: status < 500 ? 'SVC0002' : 'SVC0001', text: '%1', variables: [text] } } });
+    return jsonError(reply, new ParlayxFault(status < 500 ? 'SVC0002' : 'SVC0001', [text]), status);
   });
 
   const url = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8080 });

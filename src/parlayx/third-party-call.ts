@@ -52,7 +52,7 @@ export class ThirdPartyCallService {
 
   cancelCall(account: Account, input: { callIdentifier: string }): void {
     const record = this.live(account, 'callIdentifier', input.callIdentifier);
-    if (record.call.status !== 'CallInitial') throw new ParlayxFault('SVC0001', [`call ${input.callIdentifier} is ${record.call.status}: only a call not yet connected can be cancelled (use endCall)`]);
+    if (record.call.status !== 'CallInitial') throw new ParlayxFault('SVC0002', [`callIdentifier: call ${input.callIdentifier} is ${record.call.status}: only a call not yet connected can be cancelled (use endCall)`]);
     this.sendTo(record, 'cancelCall');
   }
 
@@ -82,7 +82,7 @@ export class ThirdPartyCallService {
     const source = this.live(account, 'sourceCallSessionIdentifier', input.sourceCallSessionIdentifier);
     if (source === destination) throw new ParlayxFault('SVC0002', ['destinationCallSessionIdentifier: the source and destination call sessions are the same']);
     const p = this.participant(source, input.callParticipant);
-    if (p.status !== 'CallConnected') throw new ParlayxFault('SVC0001', [`participant ${input.callParticipant} is ${p.status}: only a connected participant can be transferred`]);
+    if (p.status !== 'CallConnected') throw new ParlayxFault('SVC0002', [`callParticipant: ${input.callParticipant} is ${p.status}: only a connected participant can be transferred`]);
     this.sendTo(source, 'transferTarget', { session: destination.sessionId });
     this.sendTo(source, 'transferCallPeer', { participant: input.callParticipant });
   }
@@ -123,7 +123,7 @@ export class ThirdPartyCallService {
   /** A call that can still take requests. */
   private live(account: Account, part: string, id: string): CallRecord {
     const record = this.find(account, part, id);
-    if (record.sessionEnded || !this.engine.session(id)) throw new ParlayxFault('SVC0001', [`call ${id} has ended (${record.call.terminationCause ?? 'CallTerminated'})`]);
+    if (record.sessionEnded || !this.engine.session(id)) throw new ParlayxFault('SVC0002', [`${part}: call ${id} has ended (${record.call.terminationCause ?? 'CallTerminated'})`]);
     return record;
   }
 
