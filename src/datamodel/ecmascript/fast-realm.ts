@@ -8,7 +8,7 @@ import {
 } from '../datamodel.js';
 import { locationRoot } from './analyse.js';
 import { compileForSession, HELPERS, topLevelDeclarations, type RewriteContext } from './scope-rewrite.js';
-import { copyData, isDomNode, plainCopy, type ValueFactory } from '../copy-data.js';
+import { copyData, COPY_AS_PLAIN, isDomNode, type ValueFactory } from '../copy-data.js';
 import { XmlDocumentValue } from '../xml-value.js';
 import { xmldomBundleSource } from './xmldom-bundle.js';
 import { DEFAULT_SANDBOX_LIMITS, hostAnswer, runawayMessage, SYSTEM_VARIABLES } from './sandbox-common.js';
@@ -259,12 +259,12 @@ export class FastEcmaScriptChartModel implements ChartDataModel {
     this.values = {
       newObject: () => new RealmObject() as Record<string, unknown>,
       newArray: () => new RealmArray(),
-      foreign: (value, seen) => {
+      foreign: (value) => {
         if (value instanceof XmlDocumentValue) return this.xmlValue(value.xml);
         if (isDomNode(value)) return this.xmlValue(String(value));
         if (Object.prototype.toString.call(value) === '[object Date]') return new RealmDate(Date.prototype.getTime.call(value));
         // Any other foreign object arrives as plain data (its own enumerable properties).
-        return plainCopy(value, this.values, seen);
+        return COPY_AS_PLAIN;
       },
     };
   }

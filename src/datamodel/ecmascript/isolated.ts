@@ -23,6 +23,8 @@ export function isQuickJsLoaded(): boolean {
 }
 
 const XML_MARK = '__orx_xml';
+/** A BigInt crosses as {"__orx_bigint": "decimal digits"} (JSON has no BigInt). */
+const BIGINT_MARK = '__orx_bigint';
 
 /**
  * Runs once in every session's context. Keeps the engine's helpers in a closure, defines the
@@ -44,12 +46,16 @@ const BOOTSTRAP = `(function (In) {
     if (value && typeof value === 'object' && typeof value.${XML_MARK} === 'string' && Object.keys(value).length === 1) {
       return new dom.DOMParser().parseFromString(value.${XML_MARK}, 'text/xml');
     }
+    if (value && typeof value === 'object' && typeof value.${BIGINT_MARK} === 'string' && Object.keys(value).length === 1 && /^-?[0-9]+$/.test(value.${BIGINT_MARK})) {
+      return BigInt(value.${BIGINT_MARK});
+    }
     return value;
   }
   function replace(key, value) {
     if (value && typeof value === 'object' && typeof value.nodeType === 'number' && dom) {
       var o = {}; o.${XML_MARK} = new dom.XMLSerializer().serializeToString(value); return o;
     }
+    if (typeof value === 'bigint') { var b = {}; b.${BIGINT_MARK} = String(value); return b; }
     return value;
   }
   function parse(json) { return json === undefined ? undefined : JSON.parse(json, revive); }
@@ -257,6 +263,7 @@ class IsolatedSession implements SessionDataModel {
     const text = JSON.stringify(acyclicCopy(value), (_k, v: unknown) => {
       if (v instanceof XmlDocumentValue) return { [XML_MARK]: v.xml };
       if (isDomNode(v)) return { [XML_MARK]: String(v) };
+      if (typeof v === 'bigint') return { [BIGINT_MARK]: v.toString() };
       return v;
     });
     if (text && text.includes(XML_MARK)) this.loadDom();
@@ -267,9 +274,13 @@ class IsolatedSession implements SessionDataModel {
     const json = this.callApi('exportValue', handle);
     try {
       const text = this.vm.typeof(json) === 'string' ? this.vm.getString(json) : undefined;
-      return text === undefined ? undefined : JSON.parse(text, (_k, v: unknown) =>
-        v && typeof v === 'object' && typeof (v as Record<string, unknown>)[XML_MARK] === 'string' && Object.keys(v).length === 1
-          ? new XmlDocumentValue((v as Record<string, string>)[XML_MARK]) : v);
+      return text === undefined ? undefined : JSON.parse(text, (_k, v: unknown) => {
+        if (!v || typeof v !== 'object' || Object.keys(v).length !== 1) return v;
+        const o = v as Record<string, unknown>;
+        if (typeof o[XML_MARK] === 'string') return new XmlDocumentValue(o[XML_MARK]);
+        if (typeof o[BIGINT_MARK] === 'string' && /^-?[0-9]+$/.test(o[BIGINT_MARK])) return BigInt(o[BIGINT_MARK]);
+        return v;
+      });
     } finally {
       json.dispose();
     }
