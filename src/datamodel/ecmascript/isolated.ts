@@ -31,8 +31,43 @@ const BIGINT_MARK = '__orx_bigint';
  * system variables as accessors that refuse assignment (error.execution, as W3C 5.10 asks), and
  * converts values crossing as JSON (XML travels as {"__orx_xml": text} and becomes a DOM).
  */
-const BOOTSTRAP = `(function (In) {
+const BOOTSTRAP = `(function (In, overBudget, budgetMessage) {
   var dp = Object.defineProperty, dom = null, event = undefined, system = {};
+  // QuickJS polls its interrupt handler only every ~10,000 internal ticks (backward jumps,
+  // calls), so a loop whose every iteration is one long built-in call (JSON.stringify of a large
+  // array: milliseconds) would overrun the deadline by thousands of those calls. The built-ins
+  // whose cost grows with their input are wrapped: a call during which the millisecond clock
+  // moved (or every 256th call) asks the host whether the deadline has passed; once it has,
+  // every wrapped call throws at once, so the loop spins fast and QuickJS's own interrupt (which
+  // chart code cannot catch) ends it.
+  var apply = Reflect.apply, now = Date.now, calls = 0, tripped = false;
+  function budgetError() { return new RangeError(budgetMessage); }
+  function guard(owner, key) {
+    var d = owner && Object.getOwnPropertyDescriptor(owner, key);
+    if (!d || typeof d.value !== 'function') return;
+    var original = d.value;
+    var guarded = ({ [key]() {
+      if (tripped) { if (overBudget()) throw budgetError(); tripped = false; }
+      var t0 = now();
+      try { return apply(original, this, arguments); } finally {
+        if (now() !== t0 || ++calls >= 256) { calls = 0; if (overBudget()) { tripped = true; throw budgetError(); } }
+      }
+    } })[key];
+    dp(guarded, 'length', { value: original.length });
+    dp(owner, key, { value: guarded, writable: d.writable, enumerable: d.enumerable, configurable: d.configurable });
+  }
+  function guardAll(owner, keys) { keys.forEach(function (k) { guard(owner, k); }); }
+  guardAll(JSON, ['stringify', 'parse']);
+  guardAll(Array, ['from', 'of']);
+  guardAll(Array.prototype, ['join', 'toString', 'toLocaleString', 'sort', 'fill', 'indexOf', 'lastIndexOf', 'includes', 'slice',
+    'concat', 'splice', 'reverse', 'flat', 'copyWithin', 'toReversed', 'toSorted', 'toSpliced', 'with']);
+  guardAll(String.prototype, ['repeat', 'padStart', 'padEnd', 'split', 'replace', 'replaceAll', 'indexOf', 'lastIndexOf', 'includes',
+    'concat', 'normalize', 'toUpperCase', 'toLowerCase', 'localeCompare', 'match', 'matchAll', 'search']);
+  guardAll(String, ['fromCharCode', 'fromCodePoint']);
+  guardAll(Object, ['keys', 'values', 'entries', 'assign', 'getOwnPropertyNames', 'fromEntries']);
+  guardAll(Object.getPrototypeOf(Uint8Array.prototype), ['fill', 'set', 'sort', 'join', 'indexOf', 'lastIndexOf', 'includes', 'slice', 'reverse']);
+  guardAll(Function.prototype, ['apply']);
+  guardAll(Reflect, ['apply']);
   function readOnly(name, get) {
     dp(globalThis, name, { get: get, set: function () { throw new TypeError(name + ' is a read-only system variable'); }, configurable: false });
   }
@@ -146,10 +181,14 @@ class IsolatedSession implements SessionDataModel {
     this.vm = this.runtime.newContext();
     const vm = this.vm;
     const inFn = vm.newFunction('In', (idHandle) => (system.In(vm.getString(idHandle)) ? vm.true : vm.false));
+    const overBudget = vm.newFunction('overBudget', () => (Date.now() > this.deadline ? vm.true : vm.false));
+    const message = vm.newString(runawayMessage(limits.timeMs));
     const bootstrap = vm.unwrapResult(vm.evalCode(BOOTSTRAP, 'orchestrion-bootstrap.js'));
-    this.api = vm.unwrapResult(vm.callFunction(bootstrap, vm.undefined, inFn));
+    this.api = vm.unwrapResult(vm.callFunction(bootstrap, vm.undefined, inFn, overBudget, message));
     bootstrap.dispose();
     inFn.dispose();
+    overBudget.dispose();
+    message.dispose();
     const namesHandle = vm.unwrapResult(vm.evalCode('Object.getOwnPropertyNames(globalThis)'));
     this.builtins = new Set(vm.dump(namesHandle) as string[]);
     namesHandle.dispose();
