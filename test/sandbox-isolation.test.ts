@@ -462,6 +462,36 @@ for (const mode of MODES) {
       }), 4_000, /limits\.timeMs/);
     });
 
+    test('runaway: chart code the engine itself runs (a toJSON, replaced built-ins) cannot hang it', T, async () => {
+      const sabotage = (onentry: string, onData = '') => scxml(`
+<state id="s">
+  <onentry>${onentry}</onentry>
+  <transition event="data" target="t">${onData}<log label="got" expr="typeof _event.data"/></transition>
+  <transition event="error.execution"><log label="error" expr="_event.data.message"/></transition>
+</state>
+<state id="t"><transition event="next" target="pass"/></state>
+<final id="pass"/>`);
+      for (const xml of [
+        // exporting the logged value runs its toJSON (isolated: inside the engine's JSON.stringify)
+        sabotage('', '<log label="value" expr="({ toJSON: function () { while (true) {} } })"/>'),
+        // built-ins the engine uses to bring event data in, replaced by endless loops
+        sabotage(script(`var loop = function () { while (true) {} };
+          try { JSON.parse = loop; } catch (e) {}
+          try { Object.freeze = loop; } catch (e) {}
+          try { Object.keys = loop; } catch (e) {}
+          try { Array.prototype.forEach = loop; } catch (e) {}
+          try { Array.prototype.push = loop; } catch (e) {}`)),
+      ]) {
+        const o = await runInChild({ mode, xml, limits: SMALL, events: [['data', { a: [1, 2], b: { c: 'd' } }], ['next']], settleMs: 6_000, killMs: 8_000 });
+        assert.equal(o.killed, false, `the engine hung (killed): ${describeOutcome(o)}`);
+        assert.equal(o.timedOut, false, `the session never ended: ${describeOutcome(o)}`);
+        assert.deepEqual(o.hostErrors, [], describeOutcome(o));
+        assert.ok(o.result?.final === 'pass' || (o.result?.status === 'error' && /limits\.timeMs/.test(o.result.message ?? '')),
+          `the session neither went on nor ended with the runaway named: ${describeOutcome(o)}`);
+        assert.ok(o.wallMs < 4_000, `took ${o.wallMs} ms: ${describeOutcome(o)}`);
+      }
+    });
+
     /* ---------- memory ---------- */
 
     const memorySkip = mode === 'fast'

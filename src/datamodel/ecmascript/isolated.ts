@@ -41,6 +41,12 @@ const BOOTSTRAP = `(function (In, overBudget, budgetMessage) {
   // every wrapped call throws at once, so the loop spins fast and QuickJS's own interrupt (which
   // chart code cannot catch) ends it.
   var apply = Reflect.apply, now = Date.now, calls = 0, tripped = false;
+  // The engine's own work below uses the built-ins as they are now: chart code may replace the
+  // globals (JSON.parse = …), never what the engine calls.
+  var jsonParse = JSON.parse, jsonStringify = JSON.stringify, freeze = Object.freeze, keysOf = Object.keys,
+      slice = Array.prototype.slice, reTest = RegExp.prototype.test, makeBigInt = BigInt, DIGITS = /^-?[0-9]+$/,
+      namesOf = Object.getOwnPropertyNames;
+  function singleKey(o, key) { var k = keysOf(o); return k.length === 1 && k[0] === key; }
   function budgetError() { return new RangeError(budgetMessage); }
   function guard(owner, key) {
     var d = owner && Object.getOwnPropertyDescriptor(owner, key);
@@ -78,11 +84,11 @@ const BOOTSTRAP = `(function (In, overBudget, budgetMessage) {
   dp(globalThis, 'In', { value: function In(id) { return In_(String(id)) === true; }, writable: false, configurable: false });
   var In_ = In;
   function revive(key, value) {
-    if (value && typeof value === 'object' && typeof value.${XML_MARK} === 'string' && Object.keys(value).length === 1) {
+    if (value && typeof value === 'object' && typeof value.${XML_MARK} === 'string' && singleKey(value, '${XML_MARK}')) {
       return new dom.DOMParser().parseFromString(value.${XML_MARK}, 'text/xml');
     }
-    if (value && typeof value === 'object' && typeof value.${BIGINT_MARK} === 'string' && Object.keys(value).length === 1 && /^-?[0-9]+$/.test(value.${BIGINT_MARK})) {
-      return BigInt(value.${BIGINT_MARK});
+    if (value && typeof value === 'object' && typeof value.${BIGINT_MARK} === 'string' && singleKey(value, '${BIGINT_MARK}') && apply(reTest, DIGITS, [value.${BIGINT_MARK}])) {
+      return makeBigInt(value.${BIGINT_MARK});
     }
     return value;
   }
@@ -90,33 +96,34 @@ const BOOTSTRAP = `(function (In, overBudget, budgetMessage) {
     if (value && typeof value === 'object' && typeof value.nodeType === 'number' && dom) {
       var o = {}; o.${XML_MARK} = new dom.XMLSerializer().serializeToString(value); return o;
     }
-    if (typeof value === 'bigint') { var b = {}; b.${BIGINT_MARK} = String(value); return b; }
+    if (typeof value === 'bigint') { var b = {}; b.${BIGINT_MARK} = '' + value; return b; }
     return value;
   }
-  function parse(json) { return json === undefined ? undefined : JSON.parse(json, revive); }
+  function parse(json) { return json === undefined ? undefined : jsonParse(json, revive); }
   var slots = [];
   return {
     setDom: function (d) { dom = d; },
-    setSystem: function (json) { system = Object.freeze(parse(json)); Object.freeze(system._ioprocessors); },
+    setSystem: function (json) { system = freeze(parse(json)); freeze(system._ioprocessors); },
     setEvent: function (json) {
-      var e = parse(json);
-      ['name', 'type', 'sendid', 'origin', 'origintype', 'invokeid', 'data', 'raw'].forEach(function (k) { if (!(k in e)) e[k] = undefined; });
-      event = Object.freeze(e);
+      var e = parse(json), fields = ['name', 'type', 'sendid', 'origin', 'origintype', 'invokeid', 'data', 'raw'];
+      for (var i = 0; i < fields.length; i++) if (!(fields[i] in e)) e[fields[i]] = undefined;
+      event = freeze(e);
     },
-    exportValue: function (v) { return v === undefined ? undefined : JSON.stringify(v, replace); },
+    exportValue: function (v) { return v === undefined ? undefined : jsonStringify(v, replace); },
     importValue: parse,
     declare: function (name, json) { globalThis[name] = parse(json); },
     has: function (name) { return name in globalThis; },
+    globalNames: function () { return jsonStringify(namesOf(globalThis)); },
     isCode: function (name) { var v = globalThis[name]; return typeof v === 'function' || v === globalThis; },
     copyArray: function (v) {
       if (v === null || typeof v !== 'object' || typeof v.length !== 'number') throw new TypeError('not an array');
-      slots.push(Array.prototype.slice.call(v)); return slots.length - 1;
+      slots[slots.length] = apply(slice, v, []); return slots.length - 1;
     },
     item: function (slot, i) { return slots[slot][i]; },
     length: function (slot) { return slots[slot].length; },
     release: function (slot) { slots.length = slot; },
     setPath: function (pathJson, valueJson) {
-      var path = JSON.parse(pathJson), o = globalThis;
+      var path = jsonParse(pathJson), o = globalThis;
       for (var i = 0; i < path.length - 1; i++) {
         if (o[path[i]] === null || typeof o[path[i]] !== 'object') o[path[i]] = {};
         o = o[path[i]];
@@ -124,13 +131,13 @@ const BOOTSTRAP = `(function (In, overBudget, budgetMessage) {
       o[path[path.length - 1]] = parse(valueJson);
     },
     bridge: function (pathJson, name, hostCall) {
-      var path = JSON.parse(pathJson), o = globalThis;
+      var path = jsonParse(pathJson), o = globalThis;
       for (var i = 0; i < path.length - 1; i++) {
         if (o[path[i]] === null || typeof o[path[i]] !== 'object') o[path[i]] = {};
         o = o[path[i]];
       }
       o[path[path.length - 1]] = function () {
-        var answer = JSON.parse(hostCall(JSON.stringify(Array.prototype.slice.call(arguments))));
+        var answer = jsonParse(hostCall(jsonStringify(apply(slice, arguments, []))));
         if (!answer.ok) throw new Error(name + ': ' + answer.error);
         return answer.value;
       };
@@ -170,6 +177,8 @@ class IsolatedSession implements SessionDataModel {
   private deadline = Infinity;
   /** Why the runtime broke, once it has; it is then neither used nor disposed. */
   private broken: string | null = null;
+  /** Why the runtime may not be used again (chart code ran away inside the engine's work); it is still disposed. */
+  private runaway: string | null = null;
   private domLoaded = false;
 
   constructor(private readonly model: IsolatedEcmaScriptChartModel, module: QuickJSWASMModule, system: SystemVariables) {
@@ -250,6 +259,7 @@ class IsolatedSession implements SessionDataModel {
    */
   private guard<T>(enter: () => T): T {
     if (this.broken) throw new SandboxFailure(`the isolated sandbox of this session broke earlier: ${this.broken}`);
+    if (this.runaway) throw new SandboxFailure(`the isolated sandbox of this session was stopped earlier: ${this.runaway}`);
     try {
       return enter();
     } catch (err) {
@@ -273,11 +283,20 @@ class IsolatedSession implements SessionDataModel {
 
   private callApi(name: string, ...args: (string | number | undefined | QuickJSHandle)[]): QuickJSHandle {
     // The engine's own work inside the runtime (setting _event, copying values) is not chart
-    // code: the macrostep deadline does not apply to it.
+    // code, so the macrostep's deadline (perhaps spent already) does not apply to it; but chart
+    // code can still run during it (a toJSON, a getter, a proxy trap, a patched DOM method), so
+    // it has a deadline of its own. A runaway there is sabotage of the engine's work: the session
+    // cannot go on (and the total time it can take is bounded by one limits.timeMs).
     const deadline = this.deadline;
-    this.deadline = Infinity;
+    this.deadline = Date.now() + this.model.limits.timeMs;
     try {
       return this.callApiNow(name, ...args);
+    } catch (err) {
+      if (err instanceof EvaluationError && Date.now() > this.deadline) {
+        this.runaway = `chart code (a toJSON, getter, proxy trap or patched built-in) ran longer than limits.timeMs = ${this.model.limits.timeMs} ms during the engine's own work (${name})`;
+        throw new SandboxFailure(`${this.runaway}; the session cannot continue`);
+      }
+      throw err;
     } finally {
       this.deadline = deadline;
     }
@@ -484,8 +503,8 @@ class IsolatedSession implements SessionDataModel {
   }
 
   variables(): Record<string, unknown> {
-    const namesHandle = this.guard(() => this.vm.unwrapResult(this.vm.evalCode("Object.getOwnPropertyNames(globalThis)")));
-    const names = this.vm.dump(namesHandle) as string[];
+    const namesHandle = this.callApi('globalNames');
+    const names = JSON.parse(this.vm.getString(namesHandle)) as string[];
     namesHandle.dispose();
     const out: Record<string, unknown> = {};
     for (const name of names) {
