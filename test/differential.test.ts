@@ -1,14 +1,14 @@
 // Differential testing against SCION: random well-formed charts (chart-gen.ts) and random event
 // sequences run on Orchestrion, in both sandbox modes, under a virtual clock, and on SCION (one
 // prepared model per session) corrected for its known departures from the W3C Recommendation
-// (scion-oracle.ts, docs/conformance-scion.md). After every macrostep the full active
+// (scion-oracle.ts, docs/conformance.md, SCION's departures). After every macrostep the full active
 // configuration (every active state of the chart, ancestors included) and the datamodel must agree.
 //
 // FUZZ_RUNS (default 150) sets the number of charts, FUZZ_SEED the seed (printed on failure with
 // the fast-check path, for replay). A disagreement is shrunk to a small chart; put it, with its
 // events, under test/regressions/ (see test/regressions.test.ts).
 //
-// The second part reads docs/conformance-scion.md and checks each departure it lists: Orchestrion
+// The second part reads the SCION section of docs/conformance.md and checks each departure it lists: Orchestrion
 // gives the Recommendation's outcome, stock SCION still departs, and the corrected oracle agrees
 // with the Recommendation.
 
@@ -24,7 +24,9 @@ import { runScion, scionModel } from './fuzz/scion-oracle.js';
 import { compareRuns } from './fuzz/compare.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const DOC = path.resolve(here, '..', '..', 'docs', 'conformance-scion.md');
+const DOC = path.resolve(here, '..', '..', 'docs', 'conformance.md');
+/** The hand-written part of DOC that lists SCION's departures. */
+const DEPARTURES_HEADING = "## SCION's departures from the W3C Recommendation";
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 const SEED = Number(process.env.FUZZ_SEED ?? 20250901);
 
@@ -68,7 +70,7 @@ describe('differential: random charts, Orchestrion against SCION', () => {
   });
 });
 
-/* ---------- the departures documented in docs/conformance-scion.md ---------- */
+/* ---------- the departures documented in docs/conformance.md (SCION's departures) ---------- */
 
 interface Outcome {
   readonly config: readonly string[];
@@ -90,9 +92,12 @@ interface Departure {
 }
 
 function departures(): Departure[] {
-  const text = readFileSync(DOC, 'utf8');
+  const whole = readFileSync(DOC, 'utf8');
+  const at = whole.indexOf(DEPARTURES_HEADING);
+  assert.ok(at >= 0, `${DOC} has no section '${DEPARTURES_HEADING}'`);
+  const text = whole.slice(at);
   const out: Departure[] = [];
-  for (const section of text.split(/^## /m).slice(1)) {
+  for (const section of text.split(/^### /m).slice(1)) {
     const heading = /^(D\d+) — (.*)$/m.exec(section);
     const xml = /```xml\n([\s\S]*?)```/.exec(section);
     const check = /<!-- check: (\{[\s\S]*?\}) -->/.exec(section);
@@ -112,7 +117,7 @@ function outcome(log: RunLog, variables: readonly string[]): Outcome {
 
 const stateIdsOf = (xml: string) => [...xml.matchAll(/<(?:state|parallel|final|history)\s[^>]*\bid="([^"]+)"/g)].map((m) => m[1]);
 
-describe('SCION departures (docs/conformance-scion.md)', () => {
+describe('SCION departures (docs/conformance.md)', () => {
   const list = departures();
   test('the page lists its departures with charts and checks', () => {
     assert.ok(list.length >= 10, `only ${list.length} departures with a check found in ${DOC}`);
@@ -127,7 +132,7 @@ describe('SCION departures (docs/conformance-scion.md)', () => {
       }
       const model = await scionModel(xml);
       const stock = outcome(await runScion(model, check.steps, ids, check.variables, { stock: true }), check.variables);
-      assert.deepEqual(stock, check.scion, 'stock SCION no longer behaves as documented: update docs/conformance-scion.md');
+      assert.deepEqual(stock, check.scion, 'stock SCION no longer behaves as documented: update the SCION section of docs/conformance.md');
       assert.notDeepEqual(check.scion, check.spec);
       if (check.oracle === 'corrected') {
         const corrected = outcome(await runScion(model, check.steps, ids, check.variables), check.variables);

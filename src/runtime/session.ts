@@ -13,7 +13,7 @@ import type { Engine } from './engine.js';
 import type { Invocation } from './invoker.js';
 import { LimitExceededError } from './limits.js';
 import { Fifo } from '../model/fifo.js';
-import { copyData } from '../datamodel/copy-data.js';
+import { copyData, DataDepthError } from '../datamodel/copy-data.js';
 import { SessionObserver } from '../trace/session-observer.js';
 import {
   decodeEvent, decodeValue, encodeEvent, encodeValue, SNAPSHOT_VERSION, SnapshotError, type PendingAction, type SessionSnapshot,
@@ -151,7 +151,17 @@ export class Session implements AlgorithmHost {
 
   /** Send a named external event from outside the engine (API, CLI). */
   send(name: string, data?: unknown): void {
-    this.enqueue(externalEvent(name, copyData(data)));
+    let copy: unknown;
+    try {
+      copy = copyData(data);
+    } catch (err) {
+      // Data that cannot cross (nested deeper than MAX_DATA_DEPTH): as for a <send> whose data
+      // cannot be evaluated, the event is discarded and the session gets error.execution.
+      if (!(err instanceof DataDepthError)) throw err;
+      this.raisePlatformError('error.execution', `event '${name}' discarded: ${err.message}`);
+      return;
+    }
+    this.enqueue(externalEvent(name, copy));
   }
 
   /**

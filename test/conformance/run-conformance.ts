@@ -1,7 +1,7 @@
 // W3C SCXML conformance runner: `node dist/test/conformance/run-conformance.js [--write-docs] [--only 144,147]`.
 // Runs every automatic chart (and the automated manual checks) through the CLI, prints one line per
 // test and a summary, optionally rewrites docs/conformance.md, and exits 1 if anything failed.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   categories,
@@ -117,12 +117,24 @@ function cell(text: string): string {
     .trim();
 }
 
-function renderDocs(rows: Row[]): string {
+/**
+ * docs/conformance.md ends with a hand-written part (SCION's departures from the Recommendation,
+ * which test/differential.test.ts reads and checks): everything from this marker on is kept as it is.
+ */
+export const HAND_WRITTEN_MARKER = '<!-- Hand-written from here on: `npm run conformance` regenerates the part above and keeps this part as it is. -->';
+
+function handWrittenPart(file: string): string {
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const at = text.indexOf(HAND_WRITTEN_MARKER);
+  return at < 0 ? '' : text.slice(at);
+}
+
+function renderDocs(rows: Row[], handWritten: string): string {
   const counts = countsByCategory(rows);
   const out: string[] = [
     '# W3C SCXML 1.0 conformance',
     '',
-    '<!-- Generated file: do not edit. Regenerate with `npm run conformance`. -->',
+    '<!-- Generated down to the hand-written part (SCION\'s departures): do not edit above it. Regenerate with `npm run conformance`. -->',
     '',
     'Produced by `npm run conformance`, which builds the project and runs',
     '`node dist/test/conformance/run-conformance.js --write-docs`. The same checks run under `npm test`',
@@ -163,7 +175,8 @@ function renderDocs(rows: Row[]): string {
   for (const r of rows) {
     out.push(`| ${r.entry.id} | ${r.entry.spec} | ${r.category} | ${r.outcome} | ${cell(r.reason ?? '')} |`);
   }
-  return `${out.join('\n')}\n`;
+  const generated = `${out.join('\n')}\n`;
+  return handWritten ? `${generated}\n${handWritten.endsWith('\n') ? handWritten : `${handWritten}\n`}` : generated;
 }
 
 async function main(): Promise<number> {
@@ -184,7 +197,9 @@ async function main(): Promise<number> {
   if (writeDocs) {
     const file = path.join(repoRoot, 'docs', 'conformance.md');
     mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, renderDocs(rows));
+    const kept = handWrittenPart(file);
+    if (!kept) throw new Error(`${file} has lost its hand-written part (the marker ${HAND_WRITTEN_MARKER}); restore it from git before regenerating`);
+    writeFileSync(file, renderDocs(rows, kept));
     console.log(`wrote ${path.relative(repoRoot, file)}`);
   }
   return failed.length > 0 ? 1 : 0;

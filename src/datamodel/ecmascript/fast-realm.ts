@@ -1,5 +1,6 @@
 import vm from 'node:vm';
 import v8 from 'node:v8';
+import util from 'node:util';
 import type { CodeRef, CompiledChart } from '../../model/chart.js';
 import type { ScxmlEvent } from '../../model/event.js';
 import {
@@ -7,7 +8,7 @@ import {
 } from '../datamodel.js';
 import { locationRoot } from './analyse.js';
 import { compileForSession, HELPERS, topLevelDeclarations, type RewriteContext } from './scope-rewrite.js';
-import { copyData, isDomNode, plainCopy, type ValueFactory } from '../copy-data.js';
+import { copyData, COPY_AS_PLAIN, isDomNode, type ValueFactory } from '../copy-data.js';
 import { XmlDocumentValue } from '../xml-value.js';
 import { xmldomBundleSource } from './xmldom-bundle.js';
 import { DEFAULT_SANDBOX_LIMITS, hostAnswer, runawayMessage, SYSTEM_VARIABLES } from './sandbox-common.js';
@@ -164,10 +165,27 @@ const HARDEN_REALM = `(function (now, budgetMessage) {
 /**
  * A promise chart code rejects and never handles would reach Node's default handler and end
  * the process. One process listener (installed with the first realm) ignores rejections of
- * promises made in a chart realm and keeps Node's default for every other promise.
+ * promises that are not objects of the host's own realm, and keeps Node's default for every
+ * other promise.
+ *
+ * The test is "no host object in its prototype chain", not "a realm's Promise.prototype in
+ * its chain": chart code can give its promises any prototype of its realm, or none
+ * (Object.setPrototypeOf(p, null), a subclass whose prototype it re-parents,
+ * Reflect.construct(Promise, [f], F) with F.prototype = Object.create(null), a Proxy as
+ * new.target), but it can never reach a host object to put there.
  */
-const realmPromisePrototypes = new WeakSet<object>();
+const realmPrototypes = new WeakSet<object>();
 let rejectionGuardInstalled = false;
+
+/** Is `o` an object of the host's main realm? Walks its prototype chain without running chart code (proxies stop the walk). */
+function isHostRealmObject(o: object): boolean {
+  for (let p: object | null = o; p !== null;) {
+    if (p === Object.prototype) return true;
+    if (realmPrototypes.has(p) || util.types.isProxy(p)) return false;
+    p = Object.getPrototypeOf(p) as object | null;
+  }
+  return false;
+}
 
 /**
  * A regular expression that backtracks catastrophically runs inside V8's regexp engine, where
@@ -182,12 +200,12 @@ function enableLinearRegexpFallback(): void {
   v8.setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
 }
 
-function ignoreRealmRejections(promisePrototype: object): void {
-  realmPromisePrototypes.add(promisePrototype);
+function ignoreRealmRejections(...prototypes: object[]): void {
+  for (const p of prototypes) realmPrototypes.add(p);
   if (rejectionGuardInstalled) return;
   rejectionGuardInstalled = true;
   process.on('unhandledRejection', (reason, promise) => {
-    if (realmPromisePrototypes.has(Object.getPrototypeOf(promise) as object)) return;
+    if (!isHostRealmObject(promise)) return; // a chart realm's promise (or another node:vm context's)
     if (process.listenerCount('unhandledRejection') === 1) throw reason; // nobody else listens: Node's default
   });
 }
@@ -236,17 +254,17 @@ export class FastEcmaScriptChartModel implements ChartDataModel {
     const RealmObject = vm.runInContext('Object', this.context) as ObjectConstructor;
     const RealmArray = vm.runInContext('Array', this.context) as ArrayConstructor;
     const RealmDate = vm.runInContext('Date', this.context) as DateConstructor;
-    ignoreRealmRejections(vm.runInContext('Promise.prototype', this.context) as object);
+    ignoreRealmRejections(...(vm.runInContext('[Object.prototype, Promise.prototype]', this.context) as object[]));
     enableLinearRegexpFallback();
     this.values = {
       newObject: () => new RealmObject() as Record<string, unknown>,
       newArray: () => new RealmArray(),
-      foreign: (value, seen) => {
+      foreign: (value) => {
         if (value instanceof XmlDocumentValue) return this.xmlValue(value.xml);
         if (isDomNode(value)) return this.xmlValue(String(value));
         if (Object.prototype.toString.call(value) === '[object Date]') return new RealmDate(Date.prototype.getTime.call(value));
         // Any other foreign object arrives as plain data (its own enumerable properties).
-        return plainCopy(value, this.values, seen);
+        return COPY_AS_PLAIN;
       },
     };
   }

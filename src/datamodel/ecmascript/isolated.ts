@@ -23,14 +23,57 @@ export function isQuickJsLoaded(): boolean {
 }
 
 const XML_MARK = '__orx_xml';
+/** A BigInt crosses as {"__orx_bigint": "decimal digits"} (JSON has no BigInt). */
+const BIGINT_MARK = '__orx_bigint';
 
 /**
  * Runs once in every session's context. Keeps the engine's helpers in a closure, defines the
  * system variables as accessors that refuse assignment (error.execution, as W3C 5.10 asks), and
  * converts values crossing as JSON (XML travels as {"__orx_xml": text} and becomes a DOM).
  */
-const BOOTSTRAP = `(function (In) {
+const BOOTSTRAP = `(function (In, overBudget, budgetMessage) {
   var dp = Object.defineProperty, dom = null, event = undefined, system = {};
+  // QuickJS polls its interrupt handler only every ~10,000 internal ticks (backward jumps,
+  // calls), so a loop whose every iteration is one long built-in call (JSON.stringify of a large
+  // array: milliseconds) would overrun the deadline by thousands of those calls. The built-ins
+  // whose cost grows with their input are wrapped: a call during which the millisecond clock
+  // moved (or every 256th call) asks the host whether the deadline has passed; once it has,
+  // every wrapped call throws at once, so the loop spins fast and QuickJS's own interrupt (which
+  // chart code cannot catch) ends it.
+  var apply = Reflect.apply, now = Date.now, calls = 0, tripped = false;
+  // The engine's own work below uses the built-ins as they are now: chart code may replace the
+  // globals (JSON.parse = …), never what the engine calls.
+  var jsonParse = JSON.parse, jsonStringify = JSON.stringify, freeze = Object.freeze, keysOf = Object.keys,
+      slice = Array.prototype.slice, reTest = RegExp.prototype.test, makeBigInt = BigInt, DIGITS = /^-?[0-9]+$/,
+      namesOf = Object.getOwnPropertyNames;
+  function singleKey(o, key) { var k = keysOf(o); return k.length === 1 && k[0] === key; }
+  function budgetError() { return new RangeError(budgetMessage); }
+  function guard(owner, key) {
+    var d = owner && Object.getOwnPropertyDescriptor(owner, key);
+    if (!d || typeof d.value !== 'function') return;
+    var original = d.value;
+    var guarded = ({ [key]() {
+      if (tripped) { if (overBudget()) throw budgetError(); tripped = false; }
+      var t0 = now();
+      try { return apply(original, this, arguments); } finally {
+        if (now() !== t0 || ++calls >= 256) { calls = 0; if (overBudget()) { tripped = true; throw budgetError(); } }
+      }
+    } })[key];
+    dp(guarded, 'length', { value: original.length });
+    dp(owner, key, { value: guarded, writable: d.writable, enumerable: d.enumerable, configurable: d.configurable });
+  }
+  function guardAll(owner, keys) { keys.forEach(function (k) { guard(owner, k); }); }
+  guardAll(JSON, ['stringify', 'parse']);
+  guardAll(Array, ['from', 'of']);
+  guardAll(Array.prototype, ['join', 'toString', 'toLocaleString', 'sort', 'fill', 'indexOf', 'lastIndexOf', 'includes', 'slice',
+    'concat', 'splice', 'reverse', 'flat', 'copyWithin', 'toReversed', 'toSorted', 'toSpliced', 'with']);
+  guardAll(String.prototype, ['repeat', 'padStart', 'padEnd', 'split', 'replace', 'replaceAll', 'indexOf', 'lastIndexOf', 'includes',
+    'concat', 'normalize', 'toUpperCase', 'toLowerCase', 'localeCompare', 'match', 'matchAll', 'search']);
+  guardAll(String, ['fromCharCode', 'fromCodePoint']);
+  guardAll(Object, ['keys', 'values', 'entries', 'assign', 'getOwnPropertyNames', 'fromEntries']);
+  guardAll(Object.getPrototypeOf(Uint8Array.prototype), ['fill', 'set', 'sort', 'join', 'indexOf', 'lastIndexOf', 'includes', 'slice', 'reverse']);
+  guardAll(Function.prototype, ['apply']);
+  guardAll(Reflect, ['apply']);
   function readOnly(name, get) {
     dp(globalThis, name, { get: get, set: function () { throw new TypeError(name + ' is a read-only system variable'); }, configurable: false });
   }
@@ -41,8 +84,11 @@ const BOOTSTRAP = `(function (In) {
   dp(globalThis, 'In', { value: function In(id) { return In_(String(id)) === true; }, writable: false, configurable: false });
   var In_ = In;
   function revive(key, value) {
-    if (value && typeof value === 'object' && typeof value.${XML_MARK} === 'string' && Object.keys(value).length === 1) {
+    if (value && typeof value === 'object' && typeof value.${XML_MARK} === 'string' && singleKey(value, '${XML_MARK}')) {
       return new dom.DOMParser().parseFromString(value.${XML_MARK}, 'text/xml');
+    }
+    if (value && typeof value === 'object' && typeof value.${BIGINT_MARK} === 'string' && singleKey(value, '${BIGINT_MARK}') && apply(reTest, DIGITS, [value.${BIGINT_MARK}])) {
+      return makeBigInt(value.${BIGINT_MARK});
     }
     return value;
   }
@@ -50,32 +96,34 @@ const BOOTSTRAP = `(function (In) {
     if (value && typeof value === 'object' && typeof value.nodeType === 'number' && dom) {
       var o = {}; o.${XML_MARK} = new dom.XMLSerializer().serializeToString(value); return o;
     }
+    if (typeof value === 'bigint') { var b = {}; b.${BIGINT_MARK} = '' + value; return b; }
     return value;
   }
-  function parse(json) { return json === undefined ? undefined : JSON.parse(json, revive); }
+  function parse(json) { return json === undefined ? undefined : jsonParse(json, revive); }
   var slots = [];
   return {
     setDom: function (d) { dom = d; },
-    setSystem: function (json) { system = Object.freeze(parse(json)); Object.freeze(system._ioprocessors); },
+    setSystem: function (json) { system = freeze(parse(json)); freeze(system._ioprocessors); },
     setEvent: function (json) {
-      var e = parse(json);
-      ['name', 'type', 'sendid', 'origin', 'origintype', 'invokeid', 'data', 'raw'].forEach(function (k) { if (!(k in e)) e[k] = undefined; });
-      event = Object.freeze(e);
+      var e = parse(json), fields = ['name', 'type', 'sendid', 'origin', 'origintype', 'invokeid', 'data', 'raw'];
+      for (var i = 0; i < fields.length; i++) if (!(fields[i] in e)) e[fields[i]] = undefined;
+      event = freeze(e);
     },
-    exportValue: function (v) { return v === undefined ? undefined : JSON.stringify(v, replace); },
+    exportValue: function (v) { return v === undefined ? undefined : jsonStringify(v, replace); },
     importValue: parse,
     declare: function (name, json) { globalThis[name] = parse(json); },
     has: function (name) { return name in globalThis; },
+    globalNames: function () { return jsonStringify(namesOf(globalThis)); },
     isCode: function (name) { var v = globalThis[name]; return typeof v === 'function' || v === globalThis; },
     copyArray: function (v) {
       if (v === null || typeof v !== 'object' || typeof v.length !== 'number') throw new TypeError('not an array');
-      slots.push(Array.prototype.slice.call(v)); return slots.length - 1;
+      slots[slots.length] = apply(slice, v, []); return slots.length - 1;
     },
     item: function (slot, i) { return slots[slot][i]; },
     length: function (slot) { return slots[slot].length; },
     release: function (slot) { slots.length = slot; },
     setPath: function (pathJson, valueJson) {
-      var path = JSON.parse(pathJson), o = globalThis;
+      var path = jsonParse(pathJson), o = globalThis;
       for (var i = 0; i < path.length - 1; i++) {
         if (o[path[i]] === null || typeof o[path[i]] !== 'object') o[path[i]] = {};
         o = o[path[i]];
@@ -83,13 +131,13 @@ const BOOTSTRAP = `(function (In) {
       o[path[path.length - 1]] = parse(valueJson);
     },
     bridge: function (pathJson, name, hostCall) {
-      var path = JSON.parse(pathJson), o = globalThis;
+      var path = jsonParse(pathJson), o = globalThis;
       for (var i = 0; i < path.length - 1; i++) {
         if (o[path[i]] === null || typeof o[path[i]] !== 'object') o[path[i]] = {};
         o = o[path[i]];
       }
       o[path[path.length - 1]] = function () {
-        var answer = JSON.parse(hostCall(JSON.stringify(Array.prototype.slice.call(arguments))));
+        var answer = jsonParse(hostCall(jsonStringify(apply(slice, arguments, []))));
         if (!answer.ok) throw new Error(name + ': ' + answer.error);
         return answer.value;
       };
@@ -129,6 +177,8 @@ class IsolatedSession implements SessionDataModel {
   private deadline = Infinity;
   /** Why the runtime broke, once it has; it is then neither used nor disposed. */
   private broken: string | null = null;
+  /** Why the runtime may not be used again (chart code ran away inside the engine's work); it is still disposed. */
+  private runaway: string | null = null;
   private domLoaded = false;
 
   constructor(private readonly model: IsolatedEcmaScriptChartModel, module: QuickJSWASMModule, system: SystemVariables) {
@@ -140,10 +190,14 @@ class IsolatedSession implements SessionDataModel {
     this.vm = this.runtime.newContext();
     const vm = this.vm;
     const inFn = vm.newFunction('In', (idHandle) => (system.In(vm.getString(idHandle)) ? vm.true : vm.false));
+    const overBudget = vm.newFunction('overBudget', () => (Date.now() > this.deadline ? vm.true : vm.false));
+    const message = vm.newString(runawayMessage(limits.timeMs));
     const bootstrap = vm.unwrapResult(vm.evalCode(BOOTSTRAP, 'orchestrion-bootstrap.js'));
-    this.api = vm.unwrapResult(vm.callFunction(bootstrap, vm.undefined, inFn));
+    this.api = vm.unwrapResult(vm.callFunction(bootstrap, vm.undefined, inFn, overBudget, message));
     bootstrap.dispose();
     inFn.dispose();
+    overBudget.dispose();
+    message.dispose();
     const namesHandle = vm.unwrapResult(vm.evalCode('Object.getOwnPropertyNames(globalThis)'));
     this.builtins = new Set(vm.dump(namesHandle) as string[]);
     namesHandle.dispose();
@@ -205,6 +259,7 @@ class IsolatedSession implements SessionDataModel {
    */
   private guard<T>(enter: () => T): T {
     if (this.broken) throw new SandboxFailure(`the isolated sandbox of this session broke earlier: ${this.broken}`);
+    if (this.runaway) throw new SandboxFailure(`the isolated sandbox of this session was stopped earlier: ${this.runaway}`);
     try {
       return enter();
     } catch (err) {
@@ -228,11 +283,20 @@ class IsolatedSession implements SessionDataModel {
 
   private callApi(name: string, ...args: (string | number | undefined | QuickJSHandle)[]): QuickJSHandle {
     // The engine's own work inside the runtime (setting _event, copying values) is not chart
-    // code: the macrostep deadline does not apply to it.
+    // code, so the macrostep's deadline (perhaps spent already) does not apply to it; but chart
+    // code can still run during it (a toJSON, a getter, a proxy trap, a patched DOM method), so
+    // it has a deadline of its own. A runaway there is sabotage of the engine's work: the session
+    // cannot go on (and the total time it can take is bounded by one limits.timeMs).
     const deadline = this.deadline;
-    this.deadline = Infinity;
+    this.deadline = Date.now() + this.model.limits.timeMs;
     try {
       return this.callApiNow(name, ...args);
+    } catch (err) {
+      if (err instanceof EvaluationError && Date.now() > this.deadline) {
+        this.runaway = `chart code (a toJSON, getter, proxy trap or patched built-in) ran longer than limits.timeMs = ${this.model.limits.timeMs} ms during the engine's own work (${name})`;
+        throw new SandboxFailure(`${this.runaway}; the session cannot continue`);
+      }
+      throw err;
     } finally {
       this.deadline = deadline;
     }
@@ -257,6 +321,7 @@ class IsolatedSession implements SessionDataModel {
     const text = JSON.stringify(acyclicCopy(value), (_k, v: unknown) => {
       if (v instanceof XmlDocumentValue) return { [XML_MARK]: v.xml };
       if (isDomNode(v)) return { [XML_MARK]: String(v) };
+      if (typeof v === 'bigint') return { [BIGINT_MARK]: v.toString() };
       return v;
     });
     if (text && text.includes(XML_MARK)) this.loadDom();
@@ -267,9 +332,13 @@ class IsolatedSession implements SessionDataModel {
     const json = this.callApi('exportValue', handle);
     try {
       const text = this.vm.typeof(json) === 'string' ? this.vm.getString(json) : undefined;
-      return text === undefined ? undefined : JSON.parse(text, (_k, v: unknown) =>
-        v && typeof v === 'object' && typeof (v as Record<string, unknown>)[XML_MARK] === 'string' && Object.keys(v).length === 1
-          ? new XmlDocumentValue((v as Record<string, string>)[XML_MARK]) : v);
+      return text === undefined ? undefined : JSON.parse(text, (_k, v: unknown) => {
+        if (!v || typeof v !== 'object' || Object.keys(v).length !== 1) return v;
+        const o = v as Record<string, unknown>;
+        if (typeof o[XML_MARK] === 'string') return new XmlDocumentValue(o[XML_MARK]);
+        if (typeof o[BIGINT_MARK] === 'string' && /^-?[0-9]+$/.test(o[BIGINT_MARK])) return BigInt(o[BIGINT_MARK]);
+        return v;
+      });
     } finally {
       json.dispose();
     }
@@ -434,8 +503,8 @@ class IsolatedSession implements SessionDataModel {
   }
 
   variables(): Record<string, unknown> {
-    const namesHandle = this.guard(() => this.vm.unwrapResult(this.vm.evalCode("Object.getOwnPropertyNames(globalThis)")));
-    const names = this.vm.dump(namesHandle) as string[];
+    const namesHandle = this.callApi('globalNames');
+    const names = JSON.parse(this.vm.getString(namesHandle)) as string[];
     namesHandle.dispose();
     const out: Record<string, unknown> = {};
     for (const name of names) {
