@@ -11,7 +11,7 @@
 // <raise> spend `k`, <send> spends `q`.
 //
 // SCION deviations from the W3C Recommendation that the oracle (scion-oracle.ts) cannot correct are
-// kept out here by construction (see docs/conformance-scion.md): <foreach> bodies never write the
+// kept out here by construction (see docs/conformance.md (SCION deviations)): <foreach> bodies never write the
 // array they iterate nor an enclosing foreach's index, the array is never empty (D2); no transition
 // targets a history state from inside that history's parent (D3); captured event data treats {} as
 // no data (D7); no <if> is empty (SCION's compiler crashes on it).

@@ -1,7 +1,7 @@
 // SCION (@scion-scxml/scxml 4.x) as the differential oracle.
 //
 // The oracle is SCION with its known departures from the W3C Recommendation corrected; each one
-// is listed with a minimal chart in docs/conformance-scion.md, and test/differential.test.ts checks
+// is listed with a minimal chart in docs/conformance.md (SCION deviations), and test/differential.test.ts checks
 // that *stock* SCION still shows it (so the list stays honest when SCION changes). What cannot be
 // corrected here is kept out of the generated charts by construction (chart-gen.ts: D2, D3, D7).
 //
