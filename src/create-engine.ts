@@ -9,7 +9,7 @@ export interface CreateEngineOptions extends EngineOptions {
   /**
    * The T-Server adapters of the interaction module, one per switch. Default: the simulated
    * switch built from `switchTopology` (or the default topology: SIP_Switch with routing points
-   * 5000–5099, extensions 1000–1999, agents 9000–9099).
+   * 5000–5099, extensions 1000–1999, agents 9000–9099, gateway trunks 8000–8099).
    */
   readonly adapters?: readonly TServerAdapter[] | AdapterRegistry;
   /** Topology of the simulated switch (object, JSON text or file path) when no adapters are given. */

@@ -739,11 +739,12 @@ describe('topology', () => {
     assert.deepEqual(validateTopology(DEFAULT_TOPOLOGY), []);
     const config = switchConfig(DEFAULT_TOPOLOGY.switches[0]);
     assert.equal(config.name, 'SIP_Switch');
-    assert.equal(config.dns.size, 100 + 1000 + 100);
+    assert.equal(config.dns.size, 100 + 1000 + 100 + 100);
     assert.deepEqual(config.dns.get('5042'), { dn: '5042', type: 'routingpoint', behaviour: 'answer', answerAfterMs: 0, noAnswerTimeoutMs: null });
     assert.deepEqual(config.dns.get('1999'), { dn: '1999', type: 'extension', behaviour: 'answer', answerAfterMs: 2000, noAnswerTimeoutMs: null });
     assert.deepEqual(config.dns.get('9099'), { dn: '9099', type: 'agent', behaviour: 'answer', answerAfterMs: 1000, noAnswerTimeoutMs: null });
     assert.equal(config.dns.get('9100'), undefined);
+    assert.equal(config.dns.get('8042')?.type, 'trunk', 'gateway trunks for third-party calls');
     assert.deepEqual(config.externalPrefixes, ['+']);
     assert.deepEqual(config.external, { behaviour: 'answer', answerAfterMs: 2000, noAnswerTimeoutMs: null });
     const [sim] = createSimulatedSwitches(DEFAULT_TOPOLOGY, new VirtualClock());

@@ -36,7 +36,7 @@ Run options:
   --call FROM:TO           place an inbound call from FROM to routing point TO on the simulated
                            switch and give it to the session (repeatable)
   --switch <topology.json> the simulated switch's topology (default: SIP_Switch, routing points
-                           5000-5099, extensions 1000-1999, agents 9000-9099)
+                           5000-5099, extensions 1000-1999, agents 9000-9099, trunks 8000-8099)
   --trace[=<file>]         write the JSONL trace (docs/reference/trace-format.md) to the file,
                            or to stderr with a bare --trace
   -h, --help               show this help and exit 0
