@@ -1,6 +1,7 @@
 import { Engine, type EngineOptions } from './runtime/engine.js';
 import { IxnModule, type IxnOptions } from './ixn/module.js';
 import { BillingModule, type BillingOptions } from './billing/module.js';
+import { ParlayxCallModule, type ParlayxCallModuleOptions } from './parlayx/call-module.js';
 import { AdapterRegistry } from './tserver/registry.js';
 import type { TServerAdapter } from './tserver/adapter.js';
 import { createSimulatedSwitches, DEFAULT_TOPOLOGY, type Topology } from './tserver/sim/index.js';
@@ -18,12 +19,22 @@ export interface CreateEngineOptions extends EngineOptions {
   readonly ixn?: Omit<IxnOptions, 'registry'>;
   /** The billing actions (`<billing:reserve>`, …) on this manager; without it charts cannot charge. */
   readonly billing?: BillingOptions;
+  /**
+   * The ParlayX call module (`_parlayx.*`, `<parlayx:callevent>`): the ParlayX service passes its
+   * own; without a service, call events have nobody to direct them and go on (Continue).
+   */
+  readonly parlayx?: ParlayxCallModuleOptions;
 }
+
+/** Call events when no ParlayX service runs: no subscriber exists, so every call goes on. */
+export const STANDALONE_PARLAYX: ParlayxCallModuleOptions = Object.freeze({
+  onCallEvent: async () => ({ actionToPerform: 'Continue' as const, routingAddresses: [], decidedBy: 'no ParlayX service' }),
+});
 
 /**
  * An engine with the modules a contact-centre strategy expects: the interaction (voice) module
- * on the given T-Server adapters, or on the embedded simulated switch; and the billing module
- * when a billing manager is given.
+ * on the given T-Server adapters, or on the embedded simulated switch; the billing module when a
+ * billing manager is given; the ParlayX call module when its options are given.
  */
 export function createEngine(options: CreateEngineOptions = {}): Engine {
   const engine = new Engine(options);
@@ -38,5 +49,6 @@ export function createEngine(options: CreateEngineOptions = {}): Engine {
   }
   engine.use(new IxnModule({ registry, ...options.ixn }));
   if (options.billing) engine.use(new BillingModule(options.billing));
+  if (options.parlayx) engine.use(new ParlayxCallModule(options.parlayx));
   return engine;
 }

@@ -1,6 +1,7 @@
 // Every example in examples/ runs here, the way its README line says to run it.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -11,7 +12,23 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const cli = path.join(repo, 'dist', 'src', 'cli', 'main.js');
 const example = (...p: string[]) => path.join(repo, 'examples', ...p);
 
+/** Every chart under examples/, recursively. */
+function exampleCharts(dir = example()): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? exampleCharts(path.join(dir, e.name)) : e.name.endsWith('.scxml') ? [path.join(dir, e.name)] : []);
+}
+
 describe('examples', () => {
+  test('run-scxml check passes every example chart (ParlayX and billing actions included)', async () => {
+    // custom-action/ needs the action its embedding program registers (acme:greet): it is run below instead.
+    const charts = exampleCharts().filter((c) => !c.includes(`${path.sep}custom-action${path.sep}`));
+    assert.ok(charts.some((c) => c.endsWith(path.join('parlayx', 'parlayMakeCall.scxml'))) && charts.some((c) => c.endsWith('prepaid-call.scxml')));
+    for (const chart of charts) {
+      const { stdout } = await run(process.execPath, [cli, 'check', chart]);
+      assert.match(stdout, /: 0 error\(s\)/, chart);
+    }
+  });
+
   test('queue-with-callback offers a callback after three announcements', async () => {
     const { stdout } = await run(process.execPath, [cli, example('queue-with-callback.scxml'), '--clock', 'virtual', '--json']);
     const lines = stdout.trim().split('\n');

@@ -138,6 +138,28 @@ describe('Third Party Call 3.0 call sessions through a SOAP client', () => {
     const unknown = await soapFault(participant(s1.result, 'tel:1999'));
     assert.equal(unknown.messageId, 'SVC0002');
   });
+
+  test('a participant deleted while it rings stops ringing (nobody left to offer: the session ends); the calling party transferred to another session', async () => {
+    const [s1] = await tpc.makeCallSessionAsync({ callParticipants: ['tel:1045', 'tel:1103'], changeMediaNotAllowed: false });
+    await connected(s1.result, 'tel:1045');
+    await waitFor('1103 ringing', () => t.switchLog.some((e) => e.type === 'request' && e.kind === 'addparty' && (e as any).payload.dn === '1103') || undefined);
+    await tpc.deleteCallParticipantAsync({ callSessionIdentifier: s1.result, callParticipant: 'tel:1103' });
+    await waitFor('1103 dropped', () => t.switchLog.some((e) => e.type === 'request' && e.kind === 'deleteparty' && (e as any).payload.dn === '1103') || undefined);
+    assert.equal((await participant(s1.result, 'tel:1103')).callParticipantStatus, 'CallParticipantTerminated');
+    assert.equal((await soapFault(tpc.deleteCallParticipantAsync({ callSessionIdentifier: s1.result, callParticipant: 'tel:1103' }))).messageId, 'SVC0002', 'already left');
+    await waitFor('session 1 ended', async () => ((await participant(s1.result, 'tel:1045')).callParticipantStatus === 'CallParticipantTerminated' ? true : undefined));
+
+    const [s2] = await tpc.makeCallSessionAsync({ callParticipants: ['tel:1046', 'tel:1047'], changeMediaNotAllowed: false });
+    const [s3] = await tpc.makeCallSessionAsync({ callParticipants: ['tel:1048', 'tel:1049'], changeMediaNotAllowed: false });
+    await connected(s2.result, 'tel:1047');
+    await connected(s3.result, 'tel:1049');
+    await tpc.transferCallParticipantAsync({ destinationCallSessionIdentifier: s3.result, sourceCallSessionIdentifier: s2.result, callParticipant: 'tel:1046' });
+    await connected(s3.result, 'tel:1046');
+    const left = await participant(s2.result, 'tel:1046');
+    assert.equal(left.callParticipantStatus, 'CallParticipantTerminated');
+    await waitFor('session 2 ended', async () => ((await participant(s2.result, 'tel:1047')).callParticipantStatus === 'CallParticipantTerminated' ? true : undefined));
+    await tpc.endCallSessionAsync({ callSessionIdentifier: s3.result });
+  });
 });
 
 describe('Third Party Call through the JSON mirror (plain HTTP)', () => {

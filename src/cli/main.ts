@@ -37,6 +37,8 @@ Run options:
                            switch and give it to the session (repeatable)
   --switch <topology.json> the simulated switch's topology (default: SIP_Switch, routing points
                            5000-5099, extensions 1000-1999, agents 9000-9099, trunks 8000-8099)
+  --billing-db <file>      the Billing Manager's SQLite file, for charts with billing actions
+                           (accounts made with run-scxml billing)
   --trace[=<file>]         write the JSONL trace (docs/reference/trace-format.md) to the file,
                            or to stderr with a bare --trace
   -h, --help               show this help and exit 0
@@ -114,6 +116,7 @@ export async function main(argv: string[]): Promise<number> {
         events: { type: 'string' },
         stdin: { type: 'string' },
         'log-level': { type: 'string' },
+        'billing-db': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -150,6 +153,7 @@ export async function main(argv: string[]): Promise<number> {
       eventsFile: values.events ?? null,
       stdin: oneOf('stdin', values.stdin, ['auto', 'events', 'off'] as const, 'auto'),
       logLevel: oneOf('log-level', values['log-level'], LOG_LEVELS, 'info'),
+      billingDb: values['billing-db'] ?? null,
     }, out, err);
   } catch (e) {
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

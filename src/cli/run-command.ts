@@ -1,6 +1,8 @@
 import { createWriteStream, fstatSync, type WriteStream } from 'node:fs';
 import { isatty } from 'node:tty';
-import { createEngine } from '../create-engine.js';
+import { createEngine, STANDALONE_PARLAYX } from '../create-engine.js';
+import { BillingManager } from '../billing/manager.js';
+import { SqliteBillingStore } from '../billing/sqlite-billing-store.js';
 import type { Engine } from '../runtime/engine.js';
 import type { Session } from '../runtime/session.js';
 import type { IxnModule } from '../ixn/module.js';
@@ -28,6 +30,8 @@ export interface RunOptions {
   readonly trace: string | null;
   /** --events: a JSON Lines file of events, each with an optional delay (event-sources.ts). */
   readonly eventsFile?: string | null;
+  /** SQLite file of the Billing Manager for the chart's billing actions (none: billing actions are not available). */
+  readonly billingDb?: string | null;
   /**
    * --stdin: `auto` (default): a prompt when stdin is a terminal, event lines when it is a shell
    * pipe (FIFO) or a file, ignored otherwise (a socket: the stdin a parent process leaves open
@@ -105,6 +109,7 @@ export async function runCommand(options: RunOptions, out: (line: string) => voi
   let session: Session | undefined;
   let engine: Engine;
   try {
+    const billing = options.billingDb ? new BillingManager({ store: new SqliteBillingStore(options.billingDb) }) : null;
     engine = createEngine({
       clock: steppedClock ?? options.clock,
       sandbox: options.sandbox,
@@ -112,7 +117,10 @@ export async function runCommand(options: RunOptions, out: (line: string) => voi
       ...(options.switchTopology ? { switchTopology: options.switchTopology } : {}),
       // Calls placed with --call go to the one session this command runs.
       ixn: { onInbound: () => session ?? null },
+      parlayx: STANDALONE_PARLAYX,
+      ...(billing ? { billing: { manager: billing } } : {}),
     });
+    if (billing) engine.onClose(() => billing.close());
   } catch (e) {
     err(`run-scxml: ${(e as Error).message}`);
     return EXIT_LOAD_ERROR;

@@ -16,7 +16,7 @@ import type { TServerAdapter } from '../tserver/adapter.js';
 import { AccountStore, type Account, type AccountSettings } from './accounts.js';
 import { ApplicationClient } from './app-client.js';
 import { CallNotificationService } from './call-notification.js';
-import { ParlayxCallModule } from './call-module.js';
+import type { ParlayxCallModule } from './call-module.js';
 import { inputFault, ParlayxFault } from './faults.js';
 import { EnvelopeError, readEnvelope, writeEnvelope, writeFault } from './soap.js';
 import { ThirdPartyCallService } from './third-party-call.js';
@@ -94,13 +94,13 @@ export async function startParlayxService(options: ParlayxServiceOptions = {}): 
     defaultAction: options.defaultAction,
     onDeliveryFailure: (rule, err) => app.log.warn({ rule: rule.id, account: rule.account, endpoint: rule.endpoint }, `call event not delivered: ${err.message}`),
   });
-  const callModule = new ParlayxCallModule({
-    lingerMs: options.lingerMs,
-    onCallEvent: (report) => notifications.callEvent(report),
-    callEventTimeoutMs: (options.applicationTimeoutMs ?? 5000) * 2,
-  });
   const engine = createEngine({
-    sandbox: options.sandbox, clock: options.clock, adapters: options.adapters, switchTopology: options.switchTopology, modules: [callModule],
+    sandbox: options.sandbox, clock: options.clock, adapters: options.adapters, switchTopology: options.switchTopology,
+    parlayx: {
+      lingerMs: options.lingerMs,
+      onCallEvent: (report) => notifications.callEvent(report),
+      callEventTimeoutMs: (options.applicationTimeoutMs ?? 5000) * 2,
+    },
     logger: { info: (o, m) => app.log.info(o, m), warn: (o, m) => app.log.warn(o, m), error: (o, m) => app.log.error(o, m) },
   });
   const billing = new BillingManager({ store: new SqliteBillingStore(db), now: () => engine.clock.now() });
@@ -111,7 +111,7 @@ export async function startParlayxService(options: ParlayxServiceOptions = {}): 
     db.close();
     throw new Error(`the call chart cannot be loaded:\n${loaded.diagnostics.map(formatDiagnostic).join('\n')}`);
   }
-  const tpc = new ThirdPartyCallService(engine, callModule, loaded.chart, options.gateway ?? '8000');
+  const tpc = new ThirdPartyCallService(engine, engine.service<ParlayxCallModule>('parlayx')!, loaded.chart, options.gateway ?? '8000');
 
   const handlers: Record<string, Handler> = {
     'third_party_call.makeCall': (a, i) => tpc.makeCall(a, i),

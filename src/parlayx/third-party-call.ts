@@ -72,7 +72,7 @@ export class ThirdPartyCallService {
 
   deleteCallParticipant(account: Account, input: { callSessionIdentifier: string; callParticipant: string }): void {
     const record = this.live(account, 'callSessionIdentifier', input.callSessionIdentifier);
-    this.participant(record, input.callParticipant);
+    if (this.participant(record, input.callParticipant).status === 'CallTerminated') throw new ParlayxFault('SVC0002', [`callParticipant: ${input.callParticipant} has already left call session ${record.sessionId}`]);
     this.sendTo(record, 'delCallPeer', { participant: input.callParticipant });
   }
 
