@@ -3,36 +3,19 @@
 // every balance equals the sum of its journal, every acknowledged request was applied exactly once,
 // and re-sending every request (acknowledged or not) applies none twice.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { BillingManager, SqliteBillingStore, parseAmount } from '../src/index.js';
 import { tempDir } from './support/billing-fixture.js';
-import { REPO_ROOT } from './support/cli.js';
+import { startServe } from './support/serve.js';
 import { CRASH_CURRENCY, CRASH_INITIAL_CREDIT, crashAccounts, crashPlan, expectedBalances, runPlan, type PlannedOperation } from './support/billing-crash.js';
 
-const CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 const OPERATIONS = 1500;
 const CALLER = 'crash-client';
 const PASSWORD = 'crash-pw';
 
-/** Starts the service; resolves with its URL once it listens. */
-function serve(db: string, config: string): Promise<{ url: string; child: ChildProcess; exited: Promise<{ code: number | null; signal: string | null }> }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--db', db, '--config', config, '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stderr!.setEncoding('utf8').on('data', (c: string) => { err += c; });
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-      out += c;
-      const m = /ParlayX service on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ url: m[1]!, child, exited });
-    });
-    void exited.then(({ code }) => reject(new Error(`the service exited (${code}) before listening: ${err}`)));
-  });
-}
+const serve = (db: string, config: string) => startServe(['--port', '0', '--db', db, '--config', config, '--log-level', 'error']);
 
 function perform(url: string) {
   const authorization = `Basic ${Buffer.from(`${CALLER}:${PASSWORD}`).toString('base64')}`;

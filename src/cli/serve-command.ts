@@ -3,6 +3,7 @@
  * Runs until SIGINT or SIGTERM, then closes: no new requests, sessions stopped, stores closed.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startParlayxService, type ParlayxServiceOptions } from '../parlayx/server.js';
 
@@ -14,7 +15,8 @@ Usage:
 Options (each overrides the same key of the config file):
   --config <file.json>     configuration: host, port, db, accounts, makeCallChart, gateway,
                            lingerMs, applicationTimeoutMs, defaultAction, switchTopology,
-                           bodyLimit, requestTimeoutMs, logLevel, sandbox (docs/guides/parlayx.md)
+                           bodyLimit, requestTimeoutMs, trustProxy, logLevel, sandbox
+                           (docs/reference/cli.md); paths in it are relative to the file
   --host <address>         listen address (default 127.0.0.1)
   --port <n>               port (default 8080; 0 picks a free one)
   --db <file>              SQLite file of accounts, signal rules and billing (default orchestrion.db)
@@ -33,7 +35,14 @@ Example:
        http://127.0.0.1:8080/rest/third_party_call/makeCall
 `;
 
-const CONFIG_KEYS = ['host', 'port', 'db', 'accounts', 'makeCallChart', 'gateway', 'lingerMs', 'applicationTimeoutMs', 'defaultAction', 'switchTopology', 'bodyLimit', 'requestTimeoutMs', 'logLevel', 'sandbox'] as const;
+const CONFIG_KEYS = ['host', 'port', 'db', 'accounts', 'makeCallChart', 'gateway', 'lingerMs', 'applicationTimeoutMs', 'defaultAction', 'switchTopology', 'bodyLimit', 'requestTimeoutMs', 'trustProxy', 'logLevel', 'sandbox'] as const;
+
+/** The JSON type each key must have (a topology may be given inline or as a file name). */
+const CONFIG_TYPES: Record<(typeof CONFIG_KEYS)[number], string> = {
+  host: 'string', port: 'number', db: 'string', accounts: 'array', makeCallChart: 'string', gateway: 'string', lingerMs: 'number',
+  applicationTimeoutMs: 'number', defaultAction: 'string', switchTopology: 'string|object', bodyLimit: 'number', requestTimeoutMs: 'number',
+  trustProxy: 'boolean', logLevel: 'string', sandbox: 'string',
+};
 
 class ServeUsageError extends Error {}
 
@@ -45,11 +54,21 @@ function readConfig(file: string): ParlayxServiceOptions {
     throw new ServeUsageError(`--config ${file}: ${(e as Error).message}`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ServeUsageError(`--config ${file}: expected a JSON object`);
-  for (const key of Object.keys(value)) {
+  const config = value as Record<string, unknown>;
+  for (const key of Object.keys(config)) {
     if (key === '$schema') continue;
     if (!(CONFIG_KEYS as readonly string[]).includes(key)) throw new ServeUsageError(`--config ${file}: unknown key '${key}' (known: ${CONFIG_KEYS.join(', ')})`);
+    const expected = CONFIG_TYPES[key as keyof typeof CONFIG_TYPES];
+    const actual = Array.isArray(config[key]) ? 'array' : typeof config[key];
+    if (expected && !expected.split('|').includes(actual)) throw new ServeUsageError(`--config ${file}: '${key}' must be ${expected.replace('|', ' or ')}, not ${actual}`);
   }
-  return value as ParlayxServiceOptions;
+  // Files named in the configuration are relative to it, not to wherever the service is started.
+  const base = dirname(resolve(file));
+  for (const key of ['db', 'makeCallChart'] as const) {
+    if (typeof config[key] === 'string' && config[key] !== ':memory:') config[key] = resolve(base, config[key] as string);
+  }
+  if (typeof config.switchTopology === 'string' && !config.switchTopology.trimStart().startsWith('{')) config.switchTopology = resolve(base, config.switchTopology);
+  return config as ParlayxServiceOptions;
 }
 
 function nonNegative(name: string, text: string | undefined): number | undefined {

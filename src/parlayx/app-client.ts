@@ -5,7 +5,7 @@
  */
 import { childElements } from '../parse/xml-tree.js';
 import { readEnvelope, writeEnvelope } from './soap.js';
-import { decodeJson, decodeXml } from './xsd.js';
+import { decodeJson, decodeXml, versionless } from './xsd.js';
 import type { ParlayxCatalog } from './wsdl.js';
 import type { CallCriterion, SignalRule } from './accounts.js';
 
@@ -71,7 +71,9 @@ export class ApplicationClient {
       const detail = childElements(answer).find((c) => c.local === 'faultstring');
       throw new ApplicationError(`${rule.endpoint} answered ${name} with a fault: ${detail ? detail.children.map((c) => (c.kind === 'text' ? c.text : '')).join('') : 'no faultstring'}`);
     }
-    if (answer.local !== op.output.name) throw new ApplicationError(`${rule.endpoint} answered ${name} with <${answer.name}>, expected <${op.output.name}>`);
+    if (answer.local !== op.output.name || versionless(answer.uri) !== versionless(op.output.ns)) {
+      throw new ApplicationError(`${rule.endpoint} answered ${name} with {${answer.uri}}${answer.local}, expected {${op.output.ns}}${op.output.name}`);
+    }
     const decoded = decodeXml(answer, op.output.type, answer.local) as Record<string, unknown>;
     return resultField ? decoded.result : undefined;
   }

@@ -43,8 +43,9 @@ export class CallNotificationService {
     if (!account.settings.mayChangeSignalRules) throw new ParlayxFault('POL0001', [`account '${account.name}' may not change its signal rules`]);
     const endpoint = request.reference.endpoint;
     if (!/^https?:\/\//i.test(endpoint)) throw new ParlayxFault('SVC0002', [`reference/endpoint: '${endpoint}' is not an http or https URL`]);
+    // Subscriptions are for parties a call can reach: tel: and sip: addresses.
+    if (request.addresses.some((a) => !/^(tel|sips?):/i.test(a) || normaliseAddress(a) === '')) throw new ParlayxFault('SVC0004', ['addresses']);
     const addresses = canonical(request.addresses.map(normaliseAddress));
-    if (addresses.some((a) => a === '')) throw new ParlayxFault('SVC0004', ['addresses']);
     for (const address of request.addresses) {
       if (!ownsAddress(account, address)) throw new ParlayxFault('POL0001', [`address '${address}' does not belong to account '${account.name}'`]);
     }

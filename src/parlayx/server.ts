@@ -55,6 +55,11 @@ export interface ParlayxServiceOptions {
   readonly bodyLimit?: number;
   /** A request not received in full within this time is dropped (slow clients hold no connection for ever). Default 30 000 ms. */
   readonly requestTimeoutMs?: number;
+  /**
+   * Behind a reverse proxy (TLS termination): trust its X-Forwarded-Proto/-Host, so the address
+   * in the WSDLs served is the one clients use. Default false.
+   */
+  readonly trustProxy?: boolean;
   /** pino level for the request log, or false for none. Default 'info'. */
   readonly logLevel?: string | false;
   readonly sandbox?: 'fast' | 'isolated';
@@ -89,6 +94,7 @@ export async function startParlayxService(options: ParlayxServiceOptions = {}): 
     logger: options.logLevel === false ? false : { level: options.logLevel ?? 'info' },
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     requestTimeout: options.requestTimeoutMs ?? 30_000,
+    trustProxy: options.trustProxy ?? false,
   });
   const notifications = new CallNotificationService(accounts, new ApplicationClient(catalog, options.applicationTimeoutMs ?? 5000), {
     defaultAction: options.defaultAction,
@@ -148,12 +154,12 @@ export async function startParlayxService(options: ParlayxServiceOptions = {}): 
     const [service, name] = key.split('.') as [string, string];
     if (!catalog.operation(service, name)) throw new Error(`internal: ${key} is not in the WSDLs of ${catalog.dir}`);
   }
+  // The services this server offers; the others in the catalogue (call_notification, call_direction) are the applications' side.
+  const served = new Set(Object.keys(handlers).map((key) => key.split('.')[0]!));
 
   /** Runs an operation; the answer wrapper's content (`result` where the operation returns one). */
   const perform = async (op: Operation, account: Account, input: unknown, protocol: 'soap' | 'json'): Promise<Record<string, unknown>> => {
-    const handler = handlers[`${op.service}.${op.name}`];
-    if (!handler) throw new ParlayxFault('POL0001', [`${op.service}.${op.name} is not offered by this server`]);
-    const result = await handler(account, input, protocol);
+    const result = await handlers[`${op.service}.${op.name}`]!(account, input, protocol);
     const returns = op.output?.type.kind === 'complex' && op.output.type.fields.some((f) => f.name === 'result');
     return returns ? { result } : {};
   };
@@ -194,8 +200,8 @@ export async function startParlayxService(options: ParlayxServiceOptions = {}): 
   };
 
   app.post<{ Params: { service: string } }>('/parlayx/:service', async (request, reply) => {
-    const service = catalog.services.get(request.params.service);
-    if (!service) return soapReply(reply, 404, writeFault('Client', `no ParlayX service '${request.params.service}' here (services: ${[...catalog.services.keys()].join(', ')})`));
+    const service = served.has(request.params.service) ? catalog.services.get(request.params.service) : undefined;
+    if (!service) return soapReply(reply, 404, writeFault('Client', `no ParlayX service '${request.params.service}' here (services: ${[...served].join(', ')})`));
     if (typeof request.body !== 'string') return soapReply(reply, 415, writeFault('Client', 'send the SOAP envelope as text/xml'));
     let op: Operation | null = null;
     try {
