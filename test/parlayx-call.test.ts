@@ -225,3 +225,18 @@ describe('Third Party Call through the JSON mirror (plain HTTP)', () => {
     assert.equal(big.status, 413);
   });
 });
+
+describe('Third Party Call with the isolated sandbox', () => {
+  let t: TestService;
+  before(async () => { t = await startTestService({ sandbox: 'isolated' }); });
+  after(() => t.close());
+
+  test('the call chart runs in QuickJS as well: placed, connected, ended', async () => {
+    const id = (await rest(t.url, 'third_party_call/makeCall', { callingParty: 'tel:1070', calledParty: 'tel:1071' })).body.result;
+    const read = async () => (await rest(t.url, 'third_party_call/getCallInformation', { callIdentifier: id })).body.result;
+    await waitFor('connected', async () => ((await read()).callStatus === 'CallConnected' ? true : undefined));
+    await rest(t.url, 'third_party_call/endCall', { callIdentifier: id });
+    const ended = await waitFor('ended', async () => { const r = await read(); return r.callStatus === 'CallTerminated' ? r : undefined; });
+    assert.equal(ended.terminationCause, 'CallHangUp');
+  });
+});

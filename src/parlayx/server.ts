@@ -109,6 +109,7 @@ export async function startParlayxService(options: ParlayxServiceOptions = {}): 
     },
     logger: { info: (o, m) => app.log.info(o, m), warn: (o, m) => app.log.warn(o, m), error: (o, m) => app.log.error(o, m) },
   });
+  await engine.ready(); // the isolated sandbox's WebAssembly is loaded before the first call
   const billing = new BillingManager({ store: new SqliteBillingStore(db), now: () => engine.clock.now() });
   const payment = new PaymentService(billing);
   const loaded = engine.load(options.makeCallChart ?? DEFAULT_MAKE_CALL_CHART);
@@ -262,16 +263,20 @@ export async function startParlayxService(options: ParlayxServiceOptions = {}): 
     return jsonError(reply, new ParlayxFault(status < 500 ? 'SVC0002' : 'SVC0001', [text]), status);
   });
 
-  const url = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8080 });
-  return {
-    url, app, engine, accounts, billing, catalog,
-    async close() {
-      await app.close();
-      await notifications.settle();
-      await engine.close({ stopSessions: true });
-      db.close();
-    },
+  const close = async () => {
+    await app.close();
+    await notifications.settle();
+    await engine.close({ stopSessions: true });
+    db.close();
   };
+  let url: string;
+  try {
+    url = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8080 });
+  } catch (err) {
+    await close(); // a port in use leaves nothing open behind it
+    throw err;
+  }
+  return { url, app, engine, accounts, billing, catalog, close };
 }
 
 /** Our namespace in the version the client used, for the namespaces of the service it called. */
