@@ -9,6 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { cliRun, type CliRun } from './support/cli.js';
+import { EventTimeline } from '../src/cli/event-sources.js';
+import type { Clock, TimerHandle } from '../src/index.js';
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
 const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'orx-cli-events-'));
@@ -352,5 +354,51 @@ describe('the interactive prompt (stdin is a terminal)', { skip: HAVE_SCRIPT ? f
     assert.equal(await json.exited, 1);
     assert.doesNotMatch(json.text, /enter {3}idle/);
     assert.match(json.text, /count: 42/);
+  });
+});
+
+describe('EventTimeline', () => {
+  /**
+   * A clock whose timers fire shortest delay first, as Node's do when their delays differ (one
+   * list per delay): two events due at the same moment but armed a millisecond apart must still
+   * arrive in the order they were added.
+   */
+  class ShortestFirstClock implements Clock {
+    readonly kind = 'real' as const;
+    time = 0;
+    private timers: { due: number; delay: number; fire: () => void }[] = [];
+    now() { return this.time; }
+    setTimer(delayMs: number, fire: () => void): TimerHandle {
+      const t = { due: this.time + delayMs, delay: delayMs, fire };
+      this.timers.push(t);
+      return t;
+    }
+    clearTimer(handle: TimerHandle) { this.timers = this.timers.filter((t) => t !== handle); }
+    get pendingTimers() { return this.timers.length; }
+    /** Move to `time` and fire what is due, shortest delay first. */
+    runTo(time: number) {
+      this.time = time;
+      for (;;) {
+        const due = this.timers.filter((t) => t.due <= time).sort((a, b) => a.delay - b.delay)[0];
+        if (!due) return;
+        this.timers = this.timers.filter((t) => t !== due);
+        due.fire();
+      }
+    }
+  }
+
+  test('events due at the same moment keep their order, whatever order the clock fires timers in', () => {
+    const clock = new ShortestFirstClock();
+    const sent: string[] = [];
+    const timeline = new EventTimeline(clock, (e) => sent.push(e.name));
+    timeline.add({ name: 'hello', data: undefined, delayMs: 300 });
+    clock.time = 1; // the next line is read a millisecond later
+    timeline.add({ name: 'bye', data: undefined, delayMs: 0 });
+    timeline.add({ name: 'later', data: undefined, delayMs: 100 });
+    clock.runTo(300);
+    assert.deepEqual(sent, ['hello', 'bye']);
+    clock.runTo(400);
+    assert.deepEqual(sent, ['hello', 'bye', 'later']);
+    assert.equal(clock.pendingTimers, 0);
   });
 });

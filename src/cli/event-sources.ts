@@ -125,7 +125,13 @@ export function readEventsFile(file: string): ScriptedEvent[] {
  */
 export class EventTimeline {
   private lastDue: number;
-  private readonly timers = new Set<TimerHandle>();
+  /** Events waiting, in the order they were added (their due times never decrease). */
+  private readonly waiting: { readonly due: number; readonly event: EventLine }[] = [];
+  /**
+   * One timer, for the first waiting event: timers of a real clock with different delays may fire
+   * out of order (Node keeps a list per delay), and events must never overtake each other.
+   */
+  private timer: TimerHandle | null = null;
 
   constructor(private readonly clock: Clock, private readonly send: (event: EventLine) => void) {
     this.lastDue = clock.now();
@@ -136,18 +142,28 @@ export class EventTimeline {
     const due = Math.max(now, this.lastDue) + event.delayMs;
     this.lastDue = due;
     // Sent at once only when no earlier event is still waiting (order is kept).
-    if (due <= now && this.timers.size === 0) return this.send(event);
-    const handle: TimerHandle = this.clock.setTimer(due - now, () => {
-      this.timers.delete(handle);
-      this.send(event);
+    if (due <= now && this.waiting.length === 0) return this.send(event);
+    this.waiting.push({ due, event });
+    if (!this.timer) this.armForFirst();
+  }
+
+  private armForFirst(): void {
+    const first = this.waiting[0];
+    if (!first) return;
+    this.timer = this.clock.setTimer(Math.max(0, first.due - this.clock.now()), () => {
+      this.timer = null;
+      // The first is due; so may be those after it (equal due times): all of them, in order.
+      do this.send(this.waiting.shift()!.event);
+      while (this.waiting.length && this.waiting[0]!.due <= this.clock.now());
+      this.armForFirst();
     });
-    this.timers.add(handle);
   }
 
   /** Drop what has not been sent yet. */
   cancel(): void {
-    for (const t of this.timers) this.clock.clearTimer(t);
-    this.timers.clear();
+    if (this.timer) this.clock.clearTimer(this.timer);
+    this.timer = null;
+    this.waiting.length = 0;
   }
 }
 
