@@ -373,9 +373,12 @@ for (const mode of MODES) {
       assertStoppedAndRecovered(await runInChild({ mode, xml: runawayChart('function f() { return f(); } f();'), limits: SMALL, events: [['next']] }), 3_000);
     });
 
-    test('runaway: infinite recursion caught at every level', T, async () => {
+    test('runaway: infinite recursion caught at every level', { timeout: 90_000 }, async () => {
       const o = await runInChild({
         mode, xml: runawayChart('function f(n) { try { return f(n + 1); } catch (e) { return f(n + 1); } } f(0);'), limits: SMALL, events: [['next']],
+        // Isolated mode is not stopped at timeMs here (docs/guides/sandbox.md, known limits): it
+        // takes seconds of CPU to unwind, many more on a loaded machine. What is checked is that it ends, contained.
+        ...(mode === 'isolated' ? { settleMs: 60_000, killMs: 75_000 } : {}),
       });
       // Fast mode stops it and goes on; in isolated mode the recursion can overflow the host stack
       // inside QuickJS, which breaks that runtime: the session then ends, contained.
