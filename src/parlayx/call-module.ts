@@ -116,16 +116,6 @@ export class ParlayxCallModule implements EngineModule {
     return r && r.owner === owner ? r : undefined;
   }
 
-  /** Which of the owner's calls has this participant (for transfers), or undefined. */
-  sessionOfParticipant(owner: string, uri: string): CallRecord | undefined {
-    for (const r of this.records.values()) {
-      if (r.owner !== owner || r.sessionEnded) continue;
-      const p = r.participants.get(uri);
-      if (p && p.status !== 'CallTerminated') return r;
-    }
-    return undefined;
-  }
-
   private sessionCreated(session: Session): void {
     if (session.chart.datamodel !== 'ecmascript') return;
     const dm = session.dm;

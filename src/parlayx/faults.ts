@@ -17,7 +17,6 @@ export const FAULT_CATALOGUE = {
   SVC0008: { kind: 'ServiceException', text: 'Overlapped criteria %1' },
   SVC0270: { kind: 'ServiceException', text: 'Charge failed: %1' },
   POL0001: { kind: 'PolicyException', text: 'A policy error occurred. Error code is %1' },
-  POL0008: { kind: 'PolicyException', text: 'Charging is not supported' },
   // Orchestrion's own codes (vendors add theirs above the standard's range).
   POL1001: { kind: 'PolicyException', text: 'Insufficient funds: %1' },
   POL1002: { kind: 'PolicyException', text: 'The credit has expired: %1' },
