@@ -33,15 +33,17 @@ const HARDEN_REALM = `(function (now, budgetMessage) {
   // Not ECMAScript, or a way around the budget or out of the macrostep: console; cross-thread
   // blocking (Atomics.wait); callbacks the host would run later (FinalizationRegistry, WeakRef).
   ['console', 'Atomics', 'SharedArrayBuffer', 'FinalizationRegistry', 'WeakRef'].forEach(function (name) { delete globalThis[name]; });
-  var deadline = Infinity, count = 0, tripped = false, budgetMs = 0;
+  // The macrostep's time budget, written by the host (arming it is a store, not a call into
+  // the realm): [deadline (ms since the epoch), budget (ms), tripped (0 or 1)].
+  var budget = new Float64Array(3), count = 0;
+  budget[0] = Infinity;
   function ${HELPERS.tick}() {
-    if (tripped) throw new RangeError(budgetMessage(budgetMs));
+    if (budget[2] !== 0) throw new RangeError(budgetMessage(budget[1]));
     if (++count >= 128) {
       count = 0;
-      if (now() > deadline) { tripped = true; throw new RangeError(budgetMessage(budgetMs)); }
+      if (now() > budget[0]) { budget[2] = 1; throw new RangeError(budgetMessage(budget[1])); }
     }
   }
-  function arm(ms) { budgetMs = ms; deadline = now() + ms; count = 0; tripped = false; }
   function ${HELPERS.undeclared}(name) { throw new ReferenceError(name + ' is not defined'); }
   // globalThis of chart code: its own session's variables over the realm's built-ins, never
   // the realm global that the chart's other sessions share.
@@ -125,17 +127,20 @@ const HARDEN_REALM = `(function (now, budgetMessage) {
    new Set()[Symbol.iterator](), ''[Symbol.iterator](), /a/[Symbol.matchAll]('a'), new Uint8Array(0)]
     .forEach(function (x) { deepFreeze(getProto(x)); deepFreeze(x.constructor); });
   // System variables (W3C 5.10) are accessors: chart code reads them, any write throws.
-  function defineSystem(t, sessionid, name, ioprocessors, check) {
-    var event;
+  // _event is made only when chart code reads it: currentEvent is the host's (it makes the
+  // event object in this realm once per event); whatever it throws is never seen by chart code.
+  function defineSystem(t, sessionid, name, ioprocessors, check, currentEvent) {
+    function event() {
+      try { return currentEvent(); } catch (err) { throw new TypeError('_event is not available'); }
+    }
     function constant(key, value) {
       dp(t, key, { get: function () { return value; }, set: function () { throw new TypeError(key + ' is a read-only system variable'); }, enumerable: false, configurable: false });
     }
     constant('_sessionid', sessionid);
     constant('_name', name);
     constant('_ioprocessors', ioprocessors);
-    dp(t, '_event', { get: function () { return event; }, set: function () { throw new TypeError('_event is a read-only system variable'); }, enumerable: false, configurable: false });
+    dp(t, '_event', { get: function () { return event(); }, set: function () { throw new TypeError('_event is a read-only system variable'); }, enumerable: false, configurable: false });
     dp(t, 'In', { value: makeIn(check), writable: true, enumerable: false, configurable: true });
-    return function setEvent(e) { event = e; };
   }
   function makeIn(check) { return function In(id) { return check(String(id)) === true; }; }
   function makeEvent(name, type, sendid, origin, origintype, invokeid, data, raw) {
@@ -159,7 +164,7 @@ const HARDEN_REALM = `(function (now, budgetMessage) {
     }
     o[path[path.length - 1]] = value;
   }
-  return { arm: arm, defineSystem: defineSystem, makeEvent: makeEvent, deepFreeze: deepFreeze, tameAndFreeze: tameAndFreeze, makeBridge: makeBridge, setPath: setPath };
+  return { budget: budget, defineSystem: defineSystem, makeEvent: makeEvent, deepFreeze: deepFreeze, tameAndFreeze: tameAndFreeze, makeBridge: makeBridge, setPath: setPath };
 })`;
 
 /**
@@ -211,8 +216,9 @@ function ignoreRealmRejections(...prototypes: object[]): void {
 }
 
 interface RealmApi {
-  arm(ms: number): void;
-  defineSystem(target: object, sessionid: string, name: string | null, ioprocessors: unknown, In: (id: string) => boolean): (event: object) => void;
+  /** [deadline, budget ms, tripped]: see HARDEN_REALM. */
+  readonly budget: Float64Array;
+  defineSystem(target: object, sessionid: string, name: string | null, ioprocessors: unknown, In: (id: string) => boolean, currentEvent: () => object | undefined): void;
   makeEvent(...fields: unknown[]): object;
   deepFreeze(o: unknown): void;
   tameAndFreeze(o: unknown): void;
@@ -234,6 +240,11 @@ export class FastEcmaScriptChartModel implements ChartDataModel {
   private domParser: { new(): { parseFromString(xml: string, type: string): unknown } } | null = null;
   readonly budgetMs: number;
   readonly values: ValueFactory;
+  /**
+   * Compiled code can loop (it calls the budget tick: a loop or a function). Until then no
+   * chart code can run long, so macrosteps need no budget armed.
+   */
+  private canLoop = false;
 
   constructor(chart: CompiledChart, options: DataModelOptions) {
     this.budgetMs = options.limits?.timeMs ?? DEFAULT_SANDBOX_LIMITS.timeMs;
@@ -246,6 +257,7 @@ export class FastEcmaScriptChartModel implements ChartDataModel {
     });
     this.realm = (vm.runInContext(HARDEN_REALM, this.context) as (now: () => number, msg: (ms: number) => string) => RealmApi)(
       Date.now, runawayMessage);
+    this.realm.budget[1] = this.budgetMs;
     this.compiled = new Array(chart.code.length);
     this.rewrite = {
       realmGlobals: new Set(vm.runInContext('Reflect.ownKeys(globalThis).filter(function (k) { return typeof k === "string"; })', this.context) as string[]),
@@ -275,7 +287,13 @@ export class FastEcmaScriptChartModel implements ChartDataModel {
     try {
       const opts = { filename: ref.loc.file };
       const kind = ref.kind === 'cond' ? 'expr' : ref.kind;
-      const fn = vm.runInContext(compileForSession(ref.source, kind, this.rewrite), this.context, opts);
+      const source = compileForSession(ref.source, kind, this.rewrite);
+      const fn = vm.runInContext(source, this.context, opts);
+      if (!this.canLoop && source.includes(HELPERS.tick)) {
+        this.canLoop = true;
+        // Compiled in the middle of a macrostep, whose start armed nothing.
+        this.armNow();
+      }
       switch (ref.kind) {
         case 'expr': case 'cond': c = { kind: 'expr', fn }; break;
         case 'location': c = { kind: 'location', root: locationRoot(ref.source), fn }; break;
@@ -292,13 +310,20 @@ export class FastEcmaScriptChartModel implements ChartDataModel {
     const variables = vm.runInContext('Object.create(null)', this.context) as Record<string, unknown>;
     const ioprocessors = copyData(system.ioprocessors, this.values);
     this.realm.deepFreeze(ioprocessors);
-    const setEvent = this.realm.defineSystem(variables, system.sessionid, system.name, ioprocessors, system.In);
-    return new FastSession(this, variables, setEvent);
+    const session = new FastSession(this, variables);
+    this.realm.defineSystem(variables, system.sessionid, system.name, ioprocessors, system.In, () => session.currentEvent());
+    return session;
   }
 
-  /** Start of a macrostep: the runaway budget starts again. */
+  /** Start of a macrostep: the runaway budget starts again (only needed once code can loop). */
   arm(): void {
-    this.realm.arm(this.budgetMs);
+    if (this.canLoop) this.armNow();
+  }
+
+  private armNow(): void {
+    const budget = this.realm.budget;
+    budget[0] = Date.now() + this.budgetMs;
+    budget[2] = 0;
   }
 
   makeEvent(event: ScxmlEvent, data: unknown): object {
@@ -330,8 +355,17 @@ class FastSession implements SessionDataModel {
     private readonly model: FastEcmaScriptChartModel,
     /** The session's variables: a null-prototype object of the chart's realm. */
     private readonly store: Record<string, unknown>,
-    private readonly setEventValue: (event: object) => void,
   ) {}
+
+  /** The current event, and its _event object once chart code has read it (made at most once per event). */
+  private event: ScxmlEvent | null = null;
+  private eventValue: object | undefined = undefined;
+
+  /** The value of _event (called by its getter in the realm). */
+  currentEvent(): object | undefined {
+    if (this.eventValue === undefined && this.event) this.eventValue = this.model.makeEvent(this.event, this.importValue(this.event.data));
+    return this.eventValue;
+  }
 
   beginMacrostep(): void {
     this.model.arm();
@@ -403,7 +437,8 @@ class FastSession implements SessionDataModel {
   }
 
   setEvent(event: ScxmlEvent): void {
-    this.setEventValue(this.model.makeEvent(event, this.importValue(event.data)));
+    this.event = event;
+    this.eventValue = undefined;
   }
 
   importValue(value: unknown): unknown {
