@@ -7,6 +7,7 @@ import { evaluateContent, evaluateParams, inlineToValue, pairsToObject } from '.
 import type { AlgorithmHost, InterpreterState } from '../semantics/state.js';
 import { activeStateIds, exitInterpreter, interpret, processExternalEvent, RunawayError } from '../semantics/interpreter.js';
 import { errorExecution } from '../semantics/select-transitions.js';
+import { chartPlans } from '../semantics/plans.js';
 import type { SourceLocation } from '../model/location.js';
 import type { TimerHandle } from './clock.js';
 import type { Engine } from './engine.js';
@@ -113,7 +114,7 @@ export class Session implements AlgorithmHost {
       },
     });
     this.state = {
-      chart, dm: this.dm, host: this, active, entered: new Uint8Array(chart.states.length),
+      chart, plans: chartPlans(chart), dm: this.dm, host: this, active, entered: new Uint8Array(chart.states.length),
       historyValue: new Map(), internalQueue: new Fifo<ScxmlEvent>(), statesToInvoke: new Set(), running: false,
       finalState: null, maxMicrosteps: engine.limits.maxMicrosteps, observer: null,
     };

@@ -1,6 +1,7 @@
 import type { ExecBlock, StateNode, Transition } from '../model/chart.js';
 import { internalEvent } from '../model/event.js';
 import type { InterpreterState } from './state.js';
+import type { EntryPlan } from './plans.js';
 import {
   byDocumentOrder, byReverseDocumentOrder, findLCCA, getProperAncestors, isDescendant, isInFinalState,
 } from './configuration.js';
@@ -50,13 +51,18 @@ export function computeExitSet(s: InterpreterState, transitions: readonly Transi
 
 /** W3C exitStates: record history, run onexit, cancel invokes, leave the configuration. */
 export function exitStates(s: InterpreterState, transitions: readonly Transition[]): void {
-  const statesToExit = computeExitSet(s, transitions).sort(byReverseDocumentOrder);
-  for (const state of statesToExit) s.statesToInvoke.delete(state);
-  for (const state of statesToExit) {
-    for (const h of state.children) {
-      if (h.kind !== 'history') continue;
-      s.historyValue.set(h.index, statesToExit.filter((x) =>
-        h.historyType === 'deep' ? x.isAtomic && isDescendant(x, state) : x.parent === state));
+  // computeExitSetOf lists states in document order: one transition's set only needs reversing.
+  const statesToExit = transitions.length === 1
+    ? computeExitSetOf(s, transitions[0]).reverse()
+    : computeExitSet(s, transitions).sort(byReverseDocumentOrder);
+  if (s.plans.hasInvokes) for (const state of statesToExit) s.statesToInvoke.delete(state);
+  if (s.plans.hasHistory) {
+    for (const state of statesToExit) {
+      for (const h of state.children) {
+        if (h.kind !== 'history') continue;
+        s.historyValue.set(h.index, statesToExit.filter((x) =>
+          h.historyType === 'deep' ? x.isAtomic && isDescendant(x, state) : x.parent === state));
+      }
     }
   }
   for (const state of statesToExit) {
@@ -71,29 +77,86 @@ export function executeTransitionContent(s: InterpreterState, transitions: reado
   for (const t of transitions) if (t.content.length) s.host.execute(t.content);
 }
 
+/** W3C enterStates, from the entry plan of the transitions. */
+export function enterStates(s: InterpreterState, transitions: readonly Transition[]): void {
+  const plan = entryPlan(s, transitions);
+  const late = s.chart.binding === 'late';
+  const invokes = s.plans.hasInvokes;
+  const { states, defaultEntry, historyContent } = plan;
+  for (let i = 0; i < states.length; i++) {
+    const state = states[i];
+    s.active[state.index] = 1;
+    s.observer?.enter(state);
+    if (invokes) s.statesToInvoke.add(state);
+    if (late && !s.entered[state.index]) s.host.initializeData(state);
+    s.entered[state.index] = 1;
+    for (const block of state.onentry) s.host.execute(block);
+    if (defaultEntry[i] && state.initial!.content.length) s.host.execute(state.initial!.content);
+    const content = historyContent[i];
+    if (content) s.host.execute(content);
+    if (state.kind === 'final') enterFinalState(s, state);
+  }
+}
+
+/**
+ * The entry plan of the enabled transitions. A transition's own plan is cached by the chart
+ * unless a history state was involved (then it depends on the history values). Enabled
+ * transitions do not conflict, so their domains are disjoint subtrees (nested domains would
+ * make their exit sets intersect) and each enters states below its own domain only: the set's
+ * plan is the union of theirs.
+ */
+function entryPlan(s: InterpreterState, transitions: readonly Transition[]): EntryPlan {
+  if (transitions.length === 1) return staticEntryPlan(s, transitions[0]) ?? computeEntryPlan(s, transitions).plan;
+  const parts: EntryPlan[] = [];
+  for (const t of transitions) {
+    const plan = staticEntryPlan(s, t);
+    if (!plan) return computeEntryPlan(s, transitions).plan; // history involved: the W3C computation over the whole set
+    parts.push(plan);
+  }
+  // Descendants of a state are contiguous in document order: each part occupies its own range,
+  // so document order is the parts in the order of their first states, one after the other.
+  parts.sort((a, b) => (a.states.length ? a.states[0].index : 0) - (b.states.length ? b.states[0].index : 0));
+  const states: StateNode[] = [], defaultEntry: boolean[] = [], historyContent: (ExecBlock | null)[] = [];
+  for (const p of parts) {
+    states.push(...p.states);
+    defaultEntry.push(...p.defaultEntry);
+    historyContent.push(...p.historyContent);
+  }
+  return { states, defaultEntry, historyContent };
+}
+
+/** A transition's own entry plan, cached by the chart; null when it depends on history values. */
+function staticEntryPlan(s: InterpreterState, t: Transition): EntryPlan | null {
+  let plan = t.index >= 0 ? s.plans.entry[t.index] : s.plans.entryOfInitial.get(t);
+  if (plan === undefined) {
+    const computed = computeEntryPlan(s, [t]);
+    plan = computed.usedHistory ? null : computed.plan;
+    if (t.index >= 0) s.plans.entry[t.index] = plan;
+    else s.plans.entryOfInitial.set(t, plan);
+  }
+  return plan;
+}
+
 interface EntrySet {
   readonly statesToEnter: Set<StateNode>;
   readonly statesForDefaultEntry: Set<StateNode>;
   readonly defaultHistoryContent: Map<StateNode, ExecBlock>;
+  /** A history state was entered: the set depends on history values, not only on the chart. */
+  usedHistory: boolean;
 }
 
-/** W3C enterStates. */
-export function enterStates(s: InterpreterState, transitions: readonly Transition[]): void {
-  const entry: EntrySet = { statesToEnter: new Set(), statesForDefaultEntry: new Set(), defaultHistoryContent: new Map() };
+function computeEntryPlan(s: InterpreterState, transitions: readonly Transition[]): { plan: EntryPlan; usedHistory: boolean } {
+  const entry: EntrySet = { statesToEnter: new Set(), statesForDefaultEntry: new Set(), defaultHistoryContent: new Map(), usedHistory: false };
   computeEntrySet(s, transitions, entry);
-  const late = s.chart.binding === 'late';
-  for (const state of [...entry.statesToEnter].sort(byDocumentOrder)) {
-    s.active[state.index] = 1;
-    s.observer?.enter(state);
-    s.statesToInvoke.add(state);
-    if (late && !s.entered[state.index]) s.host.initializeData(state);
-    s.entered[state.index] = 1;
-    for (const block of state.onentry) s.host.execute(block);
-    if (entry.statesForDefaultEntry.has(state) && state.initial!.content.length) s.host.execute(state.initial!.content);
-    const historyContent = entry.defaultHistoryContent.get(state);
-    if (historyContent) s.host.execute(historyContent);
-    if (state.kind === 'final') enterFinalState(s, state);
-  }
+  const states = [...entry.statesToEnter].sort(byDocumentOrder);
+  return {
+    plan: {
+      states,
+      defaultEntry: states.map((x) => entry.statesForDefaultEntry.has(x)),
+      historyContent: states.map((x) => entry.defaultHistoryContent.get(x) ?? null),
+    },
+    usedHistory: entry.usedHistory,
+  };
 }
 
 function enterFinalState(s: InterpreterState, state: StateNode): void {
@@ -120,6 +183,7 @@ function computeEntrySet(s: InterpreterState, transitions: readonly Transition[]
 
 function addDescendantStatesToEnter(s: InterpreterState, state: StateNode, entry: EntrySet): void {
   if (state.kind === 'history') {
+    entry.usedHistory = true;
     const value = s.historyValue.get(state.index);
     const targets = value ?? state.initial!.targets;
     if (!value && state.initial!.content.length) entry.defaultHistoryContent.set(state.parent!, state.initial!.content);
