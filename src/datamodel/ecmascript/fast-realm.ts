@@ -127,20 +127,25 @@ const HARDEN_REALM = `(function (now, budgetMessage) {
    new Set()[Symbol.iterator](), ''[Symbol.iterator](), /a/[Symbol.matchAll]('a'), new Uint8Array(0)]
     .forEach(function (x) { deepFreeze(getProto(x)); deepFreeze(x.constructor); });
   // System variables (W3C 5.10) are accessors: chart code reads them, any write throws.
-  // _event is made only when chart code reads it: currentEvent is the host's (it makes the
-  // event object in this realm once per event); whatever it throws is never seen by chart code.
-  function defineSystem(t, sessionid, name, ioprocessors, check, currentEvent) {
-    function event() {
-      try { return currentEvent(); } catch (err) { throw new TypeError('_event is not available'); }
+  // A session's variables object (null prototype) with its system variables. _event and
+  // _ioprocessors are made only when chart code reads them: currentEvent and ioprocessors are
+  // the host's (they make the value in this realm, _event once per event, _ioprocessors once);
+  // whatever they throw is never seen by chart code.
+  var create = Object.create;
+  function fromHost(make, key) {
+    try { return make(); } catch (err) { throw new TypeError(key + ' is not available'); }
+  }
+  function createVariables(sessionid, name, ioprocessors, check, currentEvent) {
+    var t = create(null), io;
+    function system(key, get) {
+      dp(t, key, { get: get, set: function () { throw new TypeError(key + ' is a read-only system variable'); }, enumerable: false, configurable: false });
     }
-    function constant(key, value) {
-      dp(t, key, { get: function () { return value; }, set: function () { throw new TypeError(key + ' is a read-only system variable'); }, enumerable: false, configurable: false });
-    }
-    constant('_sessionid', sessionid);
-    constant('_name', name);
-    constant('_ioprocessors', ioprocessors);
-    dp(t, '_event', { get: function () { return event(); }, set: function () { throw new TypeError('_event is a read-only system variable'); }, enumerable: false, configurable: false });
+    system('_sessionid', function () { return sessionid; });
+    system('_name', function () { return name; });
+    system('_ioprocessors', function () { return io === undefined ? (io = fromHost(ioprocessors, '_ioprocessors')) : io; });
+    system('_event', function () { return fromHost(currentEvent, '_event'); });
     dp(t, 'In', { value: makeIn(check), writable: true, enumerable: false, configurable: true });
+    return t;
   }
   function makeIn(check) { return function In(id) { return check(String(id)) === true; }; }
   function makeEvent(name, type, sendid, origin, origintype, invokeid, data, raw) {
@@ -164,7 +169,7 @@ const HARDEN_REALM = `(function (now, budgetMessage) {
     }
     o[path[path.length - 1]] = value;
   }
-  return { budget: budget, defineSystem: defineSystem, makeEvent: makeEvent, deepFreeze: deepFreeze, tameAndFreeze: tameAndFreeze, makeBridge: makeBridge, setPath: setPath };
+  return { budget: budget, createVariables: createVariables, makeEvent: makeEvent, deepFreeze: deepFreeze, tameAndFreeze: tameAndFreeze, makeBridge: makeBridge, setPath: setPath };
 })`;
 
 /**
@@ -218,7 +223,9 @@ function ignoreRealmRejections(...prototypes: object[]): void {
 interface RealmApi {
   /** [deadline, budget ms, tripped]: see HARDEN_REALM. */
   readonly budget: Float64Array;
-  defineSystem(target: object, sessionid: string, name: string | null, ioprocessors: unknown, In: (id: string) => boolean, currentEvent: () => object | undefined): void;
+  createVariables(
+    sessionid: string, name: string | null, ioprocessors: () => unknown, In: (id: string) => boolean, currentEvent: () => object | undefined,
+  ): Record<string, unknown>;
   makeEvent(...fields: unknown[]): object;
   deepFreeze(o: unknown): void;
   tameAndFreeze(o: unknown): void;
@@ -307,11 +314,14 @@ export class FastEcmaScriptChartModel implements ChartDataModel {
   }
 
   createSession(system: SystemVariables): SessionDataModel {
-    const variables = vm.runInContext('Object.create(null)', this.context) as Record<string, unknown>;
-    const ioprocessors = copyData(system.ioprocessors, this.values);
-    this.realm.deepFreeze(ioprocessors);
-    const session = new FastSession(this, variables);
-    this.realm.defineSystem(variables, system.sessionid, system.name, ioprocessors, system.In, () => session.currentEvent());
+    let session: FastSession | null = null;
+    const ioprocessors = () => {
+      const copy = copyData(system.ioprocessors, this.values);
+      this.realm.deepFreeze(copy);
+      return copy;
+    };
+    const variables = this.realm.createVariables(system.sessionid, system.name, ioprocessors, system.In, () => session!.currentEvent());
+    session = new FastSession(this, variables);
     return session;
   }
 
