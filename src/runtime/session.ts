@@ -237,7 +237,7 @@ export class Session implements AlgorithmHost {
     if (this.status !== 'starting') return;
     this.status = 'running';
     this.trace({ type: 'session.start', chart: this.chart.file, name: this.chart.name, parent: this.parent?.session.id ?? null });
-    this.runAlgorithm(null, () => interpret(this.state));
+    this.runAlgorithm(null);
   }
 
   /**
@@ -267,10 +267,7 @@ export class Session implements AlgorithmHost {
     if (!event) return;
     // Events from an invocation cancelled meanwhile are dropped (W3C 6.4).
     if (event.invokeid !== undefined && this.cancelledInvokesMade?.has(event.invokeid)) return;
-    this.runAlgorithm(event, () => {
-      for (const h of this.engine.hooks) h.beforeEvent?.(this, event);
-      processExternalEvent(this.state, event);
-    });
+    this.runAlgorithm(event);
   }
 
   /** Stop from outside: exits every state (onexit runs), cancels invocations, no done event. */
@@ -448,13 +445,18 @@ export class Session implements AlgorithmHost {
 
   /* ---------- running the algorithm ---------- */
 
-  private runAlgorithm(event: ScxmlEvent | null, run: () => void): void {
+  /** One macrostep: the initial one (event null, W3C interpret) or one external event's. */
+  private runAlgorithm(event: ScxmlEvent | null): void {
     const tracing = this.engine.tracer.active;
     this.state.observer = tracing ? this.observer : null;
     this.inMacrostep = true;
     this.dm.beginMacrostep();
     try {
-      run();
+      if (event === null) interpret(this.state);
+      else {
+        for (const h of this.engine.hooks) h.beforeEvent?.(this, event);
+        processExternalEvent(this.state, event);
+      }
     } catch (err) {
       this.inMacrostep = false;
       if (err instanceof RunawayError || err instanceof LimitExceededError || err instanceof SandboxFailure) this.fail(err.message);

@@ -51,11 +51,11 @@ export function computeExitSet(s: InterpreterState, transitions: readonly Transi
 
 /** W3C exitStates: record history, run onexit, cancel invokes, leave the configuration. */
 export function exitStates(s: InterpreterState, transitions: readonly Transition[]): void {
+  if (!s.plans.hasHistory && exitInPlace(s, transitions)) return;
   // computeExitSetOf lists states in document order: one transition's set only needs reversing.
   const statesToExit = transitions.length === 1
     ? computeExitSetOf(s, transitions[0]).reverse()
     : computeExitSet(s, transitions).sort(byReverseDocumentOrder);
-  if (s.plans.hasInvokes) for (const state of statesToExit) s.statesToInvoke.delete(state);
   if (s.plans.hasHistory) {
     for (const state of statesToExit) {
       for (const h of state.children) {
@@ -65,12 +65,44 @@ export function exitStates(s: InterpreterState, transitions: readonly Transition
       }
     }
   }
-  for (const state of statesToExit) {
-    for (const block of state.onexit) s.host.execute(block);
-    for (const inv of state.invokes) s.host.cancelInvoke(inv);
-    s.active[state.index] = 0;
-    s.observer?.exit(state);
+  for (const state of statesToExit) exitState(s, state);
+}
+
+/**
+ * exitStates without making the exit set, when there is no history to record: a transition's
+ * exit set is the active states of its domain's descendant range, and the ranges of
+ * non-conflicting transitions are disjoint, so exiting the ranges last to first, each from its
+ * end, is reverse document order. False (nothing done) if the ranges overlap.
+ */
+function exitInPlace(s: InterpreterState, transitions: readonly Transition[]): boolean {
+  const { descendantsEnd } = s.plans;
+  if (transitions.length === 1) {
+    const domain = getTransitionDomain(s, transitions[0]);
+    if (domain) exitRange(s, domain.index, descendantsEnd[domain.index]);
+    return true;
   }
+  const domains: StateNode[] = [];
+  for (const t of transitions) {
+    const domain = getTransitionDomain(s, t);
+    if (domain) domains.push(domain);
+  }
+  domains.sort(byReverseDocumentOrder);
+  for (let i = 1; i < domains.length; i++) if (descendantsEnd[domains[i].index] > domains[i - 1].index) return false;
+  for (const domain of domains) exitRange(s, domain.index, descendantsEnd[domain.index]);
+  return true;
+}
+
+function exitRange(s: InterpreterState, domain: number, end: number): void {
+  const { states } = s.chart;
+  for (let i = end - 1; i > domain; i--) if (s.active[i]) exitState(s, states[i]);
+}
+
+function exitState(s: InterpreterState, state: StateNode): void {
+  if (s.plans.hasInvokes) s.statesToInvoke.delete(state);
+  for (const block of state.onexit) s.host.execute(block);
+  for (const inv of state.invokes) s.host.cancelInvoke(inv);
+  s.active[state.index] = 0;
+  s.observer?.exit(state);
 }
 
 export function executeTransitionContent(s: InterpreterState, transitions: readonly Transition[]): void {
