@@ -139,10 +139,30 @@ export function enterStates(s: InterpreterState, transitions: readonly Transitio
  */
 function entryPlan(s: InterpreterState, transitions: readonly Transition[]): EntryPlan {
   if (transitions.length === 1) return staticEntryPlan(s, transitions[0]) ?? computeEntryPlan(s, transitions).plan;
+  let known = s.plans.entryOfSet.get(transitions[0]);
+  if (known) for (const k of known) if (sameTransitions(k.transitions, transitions)) return k.plan;
+  const plan = unionEntryPlan(s, transitions);
+  // Only sets whose plan depends on the chart alone are kept, and a few per first transition.
+  if (plan.cacheable) {
+    if (!known) s.plans.entryOfSet.set(transitions[0], (known = []));
+    if (known.length < MAX_SETS_PER_TRANSITION) known.push({ transitions: [...transitions], plan: plan.plan });
+  }
+  return plan.plan;
+}
+
+const MAX_SETS_PER_TRANSITION = 8;
+
+function sameTransitions(a: readonly Transition[], b: readonly Transition[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function unionEntryPlan(s: InterpreterState, transitions: readonly Transition[]): { plan: EntryPlan; cacheable: boolean } {
   const parts: EntryPlan[] = [];
   for (const t of transitions) {
     const plan = staticEntryPlan(s, t);
-    if (!plan) return computeEntryPlan(s, transitions).plan; // history involved: the W3C computation over the whole set
+    if (!plan) return { plan: computeEntryPlan(s, transitions).plan, cacheable: false }; // history involved: the W3C computation over the whole set
     parts.push(plan);
   }
   // Descendants of a state are contiguous in document order: each part occupies its own range,
@@ -154,7 +174,7 @@ function entryPlan(s: InterpreterState, transitions: readonly Transition[]): Ent
     defaultEntry.push(...p.defaultEntry);
     historyContent.push(...p.historyContent);
   }
-  return { states, defaultEntry, historyContent };
+  return { plan: { states, defaultEntry, historyContent }, cacheable: true };
 }
 
 /** A transition's own entry plan, cached by the chart; null when it depends on history values. */

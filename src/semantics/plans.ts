@@ -9,6 +9,11 @@ export interface ChartPlans {
   readonly entry: (EntryPlan | null | undefined)[];
   /** The same for the transitions without an index (initial transitions). */
   readonly entryOfInitial: Map<Transition, EntryPlan | null>;
+  /**
+   * Entry plans of sets of transitions, by the first of the set: the same sets recur (the
+   * regions of a parallel state taking the same event), so their union is made once.
+   */
+  readonly entryOfSet: Map<Transition, { readonly transitions: readonly Transition[]; readonly plan: EntryPlan }[]>;
   /** By StateNode.index: one past the index of its last descendant (descendants follow a state in document order). */
   readonly descendantsEnd: Int32Array;
   /** Some state has an eventless transition: otherwise selectEventlessTransitions always finds none. */
@@ -37,6 +42,7 @@ export function chartPlans(chart: CompiledChart): ChartPlans {
     plans = {
       entry: new Array<EntryPlan | null | undefined>(chart.transitions.length).fill(undefined),
       entryOfInitial: new Map(),
+      entryOfSet: new Map(),
       descendantsEnd: descendantsEnd(chart.states),
       hasEventless: chart.states.some((x) => x.transitions.some((t) => t.events.length === 0)),
       hasInvokes: chart.states.some((x) => x.invokes.length > 0),
