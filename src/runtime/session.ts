@@ -7,6 +7,7 @@ import { evaluateContent, evaluateParams, inlineToValue, pairsToObject } from '.
 import type { AlgorithmHost, InterpreterState } from '../semantics/state.js';
 import { activeStateIds, exitInterpreter, interpret, processExternalEvent, RunawayError } from '../semantics/interpreter.js';
 import { errorExecution } from '../semantics/select-transitions.js';
+import { chartPlans } from '../semantics/plans.js';
 import type { SourceLocation } from '../model/location.js';
 import type { TimerHandle } from './clock.js';
 import type { Engine } from './engine.js';
@@ -54,6 +55,16 @@ export function childInvocation(engine: Engine, sessionId: string): Invocation {
   };
 }
 
+/** The history values and states to invoke of sessions whose chart has no history state (no invoke): never written. */
+class ReadOnlyMap<K, V> extends Map<K, V> {
+  override set(): this { throw new Error('this chart has no history states'); }
+}
+class ReadOnlySet<T> extends Set<T> {
+  override add(): this { throw new Error('this chart has no invokes'); }
+}
+const NO_HISTORY = new ReadOnlyMap<number, StateNode[]>();
+const NO_STATES = new ReadOnlySet<StateNode>();
+
 const NOT_STARTED: Invocation = { deliver() { /* not running yet */ }, cancel() { /* nothing to stop */ } };
 
 /** A failure inside nested executable content, carrying the innermost element's location. */
@@ -72,27 +83,32 @@ export class Session implements AlgorithmHost {
   status: SessionStatus = 'starting';
   readonly dm: SessionDataModel;
   readonly state: InterpreterState;
-  readonly done: Promise<SessionResult>;
   /** Set while the algorithm runs, so platform errors go to the internal queue. */
   private inMacrostep = false;
   private readonly externalQueue = new Fifo<ScxmlEvent>();
-  private readonly invocations = new Map<string, Invocation>();
-  private readonly invokeIds = new Map<InvokeDef, string>();
-  private readonly cancelledInvokes = new Set<string>();
-  /** Pending delayed sends: their timer and the request (kept for cancel by id and for snapshots). */
-  private readonly delayed = new Map<TimerHandle, SendRequest>();
-  /** Asynchronous actions waiting for their outcome (for snapshots). */
-  private readonly pendingActions = new Map<string, PendingAction>();
+  /*
+   * Made on first use, through the getters below: most sessions never invoke, delay a send or
+   * wait for an action, and an empty Map costs 150-190 bytes of every idle session.
+   */
+  private invocationsMade: Map<string, Invocation> | null = null;
+  private invokeIdsMade: Map<InvokeDef, string> | null = null;
+  private cancelledInvokesMade: Set<string> | null = null;
+  private delayedMade: Map<TimerHandle, SendRequest> | null = null;
+  private pendingActionsMade: Map<string, PendingAction> | null = null;
   /** Changed since the engine's store last saved it. */
   dirty = false;
-  private readonly exec: ExecContext;
-  private readonly observer: SessionObserver;
-  private resolveDone!: (r: SessionResult) => void;
+  /** Made on first use too: a session whose chart has no executable content never needs them. */
+  private execMade: ExecContext | null = null;
+  private observerMade: SessionObserver | null = null;
+  /** The result once ended, and the done promise once asked for (it resolves with the result). */
+  private result: SessionResult | null = null;
+  private donePromise: Promise<SessionResult> | null = null;
+  private resolveDone: ((r: SessionResult) => void) | null = null;
   /** Queued in the engine's run queue. */
   queued = false;
   /** Sends still on the wire, and deliveries held back until they complete. */
   private outgoing = 0;
-  private readonly heldDeliveries: (() => void)[] = [];
+  private heldDeliveries: (() => void)[] | null = null;
 
   constructor(
     readonly engine: Engine,
@@ -101,8 +117,8 @@ export class Session implements AlgorithmHost {
     private readonly initialData: Readonly<Record<string, unknown>>,
     readonly parent: ParentLink | null,
   ) {
-    this.done = new Promise((resolve) => { this.resolveDone = resolve; });
     const active = new Uint8Array(chart.states.length);
+    const plans = chartPlans(chart);
     this.dm = engine.chartDataModel(chart).createSession({
       sessionid: id,
       name: chart.name,
@@ -113,14 +129,33 @@ export class Session implements AlgorithmHost {
       },
     });
     this.state = {
-      chart, dm: this.dm, host: this, active, entered: new Uint8Array(chart.states.length),
-      historyValue: new Map(), internalQueue: new Fifo<ScxmlEvent>(), statesToInvoke: new Set(), running: false,
+      chart, plans, dm: this.dm, host: this, active, entered: new Uint8Array(chart.states.length),
+      // The algorithm touches these only in charts with history states (invokes): others share empty ones.
+      historyValue: plans.hasHistory ? new Map() : NO_HISTORY, internalQueue: new Fifo<ScxmlEvent>(),
+      statesToInvoke: plans.hasInvokes ? new Set() : NO_STATES, running: false,
       finalState: null, maxMicrosteps: engine.limits.maxMicrosteps, observer: null,
     };
-    this.observer = new SessionObserver(engine.tracer, id);
-    this.exec = this.createExecContext();
     for (const h of engine.hooks) h.sessionCreated?.(this);
   }
+
+  /** Resolves with the session's result when it ends. */
+  get done(): Promise<SessionResult> {
+    if (!this.donePromise) {
+      const result = this.result;
+      this.donePromise = result ? Promise.resolve(result) : new Promise((resolve) => { this.resolveDone = resolve; });
+    }
+    return this.donePromise;
+  }
+
+  private get invocations(): Map<string, Invocation> { return (this.invocationsMade ??= new Map()); }
+  private get invokeIds(): Map<InvokeDef, string> { return (this.invokeIdsMade ??= new Map()); }
+  private get cancelledInvokes(): Set<string> { return (this.cancelledInvokesMade ??= new Set()); }
+  /** Pending delayed sends: their timer and the request (kept for cancel by id and for snapshots). */
+  private get delayed(): Map<TimerHandle, SendRequest> { return (this.delayedMade ??= new Map()); }
+  /** Asynchronous actions waiting for their outcome (for snapshots). */
+  private get pendingActions(): Map<string, PendingAction> { return (this.pendingActionsMade ??= new Map()); }
+  private get exec(): ExecContext { return (this.execMade ??= this.createExecContext()); }
+  private get observer(): SessionObserver { return (this.observerMade ??= new SessionObserver(this.engine.tracer, this.id)); }
 
   /* ---------- public surface ---------- */
 
@@ -194,7 +229,7 @@ export class Session implements AlgorithmHost {
   }
 
   get runningInvocations(): number {
-    return this.invocations.size;
+    return this.invocationsMade?.size ?? 0;
   }
 
   /** Run the initial macrostep now rather than when the engine next drains (invoked children). */
@@ -202,7 +237,7 @@ export class Session implements AlgorithmHost {
     if (this.status !== 'starting') return;
     this.status = 'running';
     this.trace({ type: 'session.start', chart: this.chart.file, name: this.chart.name, parent: this.parent?.session.id ?? null });
-    this.runAlgorithm(null, () => interpret(this.state));
+    this.runAlgorithm(null);
   }
 
   /**
@@ -231,11 +266,8 @@ export class Session implements AlgorithmHost {
     const event = this.externalQueue.shift();
     if (!event) return;
     // Events from an invocation cancelled meanwhile are dropped (W3C 6.4).
-    if (event.invokeid !== undefined && this.cancelledInvokes.has(event.invokeid)) return;
-    this.runAlgorithm(event, () => {
-      for (const h of this.engine.hooks) h.beforeEvent?.(this, event);
-      processExternalEvent(this.state, event);
-    });
+    if (event.invokeid !== undefined && this.cancelledInvokesMade?.has(event.invokeid)) return;
+    this.runAlgorithm(event);
   }
 
   /** Stop from outside: exits every state (onexit runs), cancels invocations, no done event. */
@@ -253,8 +285,7 @@ export class Session implements AlgorithmHost {
 
   /** Let go of the session without ending it (engine shutting down with a store): timers off, nothing runs. */
   detach(): void {
-    for (const t of this.delayed.keys()) this.engine.clock.clearTimer(t);
-    this.delayed.clear();
+    this.clearDelayedSends();
     this.status = 'stopped';
     this.dm.dispose();
   }
@@ -272,7 +303,7 @@ export class Session implements AlgorithmHost {
    */
   deliverInOrder(deliver: () => void): void {
     if (this.outgoing === 0) deliver();
-    else this.heldDeliveries.push(deliver);
+    else (this.heldDeliveries ??= []).push(deliver);
   }
 
   /** A processor put a send on the wire; call the returned function once it has arrived or failed. */
@@ -283,17 +314,17 @@ export class Session implements AlgorithmHost {
       if (finished) return;
       finished = true;
       if (--this.outgoing > 0) return;
-      for (const deliver of this.heldDeliveries.splice(0)) deliver();
+      for (const deliver of this.heldDeliveries?.splice(0) ?? []) deliver();
     };
   }
 
   /** An invoked child session ended on its own (done.invoke follows as an event). */
   invocationEnded(invokeid: string): void {
-    this.invocations.delete(invokeid);
+    this.invocationsMade?.delete(invokeid);
   }
 
   invocation(invokeid: string): Invocation | undefined {
-    return this.invocations.get(invokeid);
+    return this.invocationsMade?.get(invokeid);
   }
 
   /* ---------- asynchronous actions and snapshots ---------- */
@@ -304,7 +335,7 @@ export class Session implements AlgorithmHost {
   }
 
   actionEnded(requestid: string): void {
-    this.pendingActions.delete(requestid);
+    this.pendingActionsMade?.delete(requestid);
   }
 
   /**
@@ -366,7 +397,11 @@ export class Session implements AlgorithmHost {
     };
     for (const id of snapshot.configuration) this.state.active[stateOf(id).index] = 1;
     for (const id of snapshot.entered) this.state.entered[stateOf(id).index] = 1;
-    for (const [id, states] of Object.entries(snapshot.history)) this.state.historyValue.set(stateOf(id).index, states.map(stateOf));
+    for (const [id, states] of Object.entries(snapshot.history)) {
+      const history = stateOf(id);
+      if (history.kind !== 'history') throw new SnapshotError(`snapshot gives a history value to '${id}', which is not a history state`);
+      this.state.historyValue.set(history.index, states.map(stateOf));
+    }
     if (snapshot.status === 'running') {
       this.status = 'running';
       this.state.running = true;
@@ -410,13 +445,18 @@ export class Session implements AlgorithmHost {
 
   /* ---------- running the algorithm ---------- */
 
-  private runAlgorithm(event: ScxmlEvent | null, run: () => void): void {
+  /** One macrostep: the initial one (event null, W3C interpret) or one external event's. */
+  private runAlgorithm(event: ScxmlEvent | null): void {
     const tracing = this.engine.tracer.active;
     this.state.observer = tracing ? this.observer : null;
     this.inMacrostep = true;
     this.dm.beginMacrostep();
     try {
-      run();
+      if (event === null) interpret(this.state);
+      else {
+        for (const h of this.engine.hooks) h.beforeEvent?.(this, event);
+        processExternalEvent(this.state, event);
+      }
     } catch (err) {
       this.inMacrostep = false;
       if (err instanceof RunawayError || err instanceof LimitExceededError || err instanceof SandboxFailure) this.fail(err.message);
@@ -453,8 +493,10 @@ export class Session implements AlgorithmHost {
   private fail(message: string): void {
     if (this.isDone) return;
     const configuration = this.configuration;
-    for (const inv of [...this.invocations.values()]) inv.cancel();
-    this.invocations.clear();
+    if (this.invocationsMade) {
+      for (const inv of [...this.invocationsMade.values()]) inv.cancel();
+      this.invocationsMade.clear();
+    }
     this.end({ status: 'error', final: null, configuration, doneData: undefined, message });
     if (this.parent) {
       // An invoked session that fails will never send done.invoke: its parent learns it ended.
@@ -468,15 +510,15 @@ export class Session implements AlgorithmHost {
     this.trace({ type: 'session.end', status: result.status, final: result.final, ...(result.message ? { message: result.message } : {}) });
     this.status = result.status;
     this.state.running = false;
-    for (const t of this.delayed.keys()) this.engine.clock.clearTimer(t);
-    this.delayed.clear();
+    this.clearDelayedSends();
     this.externalQueue.clear();
     try {
       this.dm.dispose();
     } catch {
       // A sandbox that cannot be taken apart (its code froze its own scope) is left to the GC.
     }
-    this.resolveDone(result);
+    this.result = result;
+    this.resolveDone?.(result);
     this.engine.sessionEnded(this, result);
   }
 
@@ -662,7 +704,13 @@ export class Session implements AlgorithmHost {
     if (cancelled) this.trace({ type: 'send.cancelled', sendid });
   }
 
+  private clearDelayedSends(): void {
+    if (!this.delayedMade) return;
+    for (const t of this.delayedMade.keys()) this.engine.clock.clearTimer(t);
+    this.delayedMade.clear();
+  }
+
   get pendingDelayedSends(): number {
-    return this.delayed.size;
+    return this.delayedMade?.size ?? 0;
   }
 }

@@ -37,7 +37,7 @@ export function interpret(s: InterpreterState): void {
 export function processExternalEvent(s: InterpreterState, event: ScxmlEvent): void {
   if (!s.running) return;
   s.dm.setEvent(event);
-  s.host.beforeExternalEvent(event, activeStates(s));
+  if (s.plans.hasInvokes) s.host.beforeExternalEvent(event, activeStates(s));
   const enabled = selectTransitions(s, event);
   if (enabled.length) microstep(s, enabled, event);
   runToStableConfiguration(s);
@@ -52,7 +52,7 @@ function runToStableConfiguration(s: InterpreterState): void {
   while (s.running) {
     let macrostepDone = false;
     while (s.running && !macrostepDone) {
-      let enabled: Transition[] = selectTransitions(s, null);
+      let enabled: readonly Transition[] = s.plans.hasEventless ? selectTransitions(s, null) : NONE;
       let event: ScxmlEvent | null = null;
       if (enabled.length === 0) {
         event = s.internalQueue.shift() ?? null;
@@ -71,12 +71,20 @@ function runToStableConfiguration(s: InterpreterState): void {
       }
     }
     if (!s.running) return;
-    const toInvoke = [...s.statesToInvoke].sort(byDocumentOrder);
-    s.statesToInvoke.clear();
-    for (const state of toInvoke) for (const inv of state.invokes) s.host.startInvoke(inv);
+    if (s.plans.hasInvokes && s.statesToInvoke.size) startInvokes(s);
     if (s.internalQueue.length === 0) return;
   }
 }
+
+/** The invokes of the states entered in the macrostep, in document order. */
+function startInvokes(s: InterpreterState): void {
+  const toInvoke = [...s.statesToInvoke].sort(byDocumentOrder);
+  s.statesToInvoke.clear();
+  for (const state of toInvoke) for (const inv of state.invokes) s.host.startInvoke(inv);
+}
+
+/** No transition (charts without eventless transitions select none without looking). */
+const NONE: readonly Transition[] = [];
 
 export function microstep(s: InterpreterState, enabled: readonly Transition[], event: ScxmlEvent | null = null): void {
   s.observer?.microstep(event, enabled);

@@ -3,13 +3,17 @@ import { internalEvent, nameMatches, type ScxmlEvent } from '../model/event.js';
 import { formatLocation, type SourceLocation } from '../model/location.js';
 import type { InterpreterState } from './state.js';
 import { EvaluationError } from '../datamodel/datamodel.js';
-import { activeAtomicStates, isDescendant } from './configuration.js';
-import { computeExitSetOf } from './exit-entry.js';
+import { isDescendant } from './configuration.js';
+import { getTransitionDomain } from './exit-entry.js';
 
 /** W3C selectEventlessTransitions / selectTransitions: first match per atomic state, then conflicts. */
 export function selectTransitions(s: InterpreterState, event: ScxmlEvent | null): Transition[] {
   const enabled: Transition[] = [];
-  for (const atomic of activeAtomicStates(s)) {
+  const { states } = s.chart, { active } = s;
+  // The active atomic states in document order (activeAtomicStates, without the array).
+  for (let i = 0; i < states.length; i++) {
+    const atomic = states[i];
+    if (active[i] === 0 || !atomic.isAtomic) continue;
     const t = firstEnabledTransition(s, atomic, event) ?? ancestorsFirstEnabled(s, atomic, event);
     if (t && !enabled.includes(t)) enabled.push(t);
   }
@@ -61,17 +65,11 @@ export function errorExecution(err: unknown, loc: SourceLocation): ScxmlEvent {
  */
 export function removeConflictingTransitions(s: InterpreterState, enabled: readonly Transition[]): Transition[] {
   const filtered: Transition[] = [];
-  const exitSets = new Map<Transition, Set<StateNode>>();
-  const exitSet = (t: Transition) => {
-    let set = exitSets.get(t);
-    if (!set) exitSets.set(t, (set = new Set(computeExitSetOf(s, t))));
-    return set;
-  };
   for (const t1 of enabled) {
     let preempted = false;
     const toRemove: Transition[] = [];
     for (const t2 of filtered) {
-      if (intersects(exitSet(t1), exitSet(t2))) {
+      if (exitSetsIntersect(s, t1, t2)) {
         if (isDescendant(t1.source, t2.source)) toRemove.push(t2);
         else { preempted = true; break; }
       }
@@ -84,7 +82,15 @@ export function removeConflictingTransitions(s: InterpreterState, enabled: reado
   return filtered;
 }
 
-function intersects(a: Set<StateNode>, b: Set<StateNode>): boolean {
-  for (const x of a) if (b.has(x)) return true;
+/**
+ * Whether computeExitSet([t1]) and computeExitSet([t2]) intersect, without making them: each is
+ * the active states among its domain's descendants, which are a range of document order.
+ */
+function exitSetsIntersect(s: InterpreterState, t1: Transition, t2: Transition): boolean {
+  const d1 = getTransitionDomain(s, t1), d2 = getTransitionDomain(s, t2);
+  if (!d1 || !d2) return false;
+  const { descendantsEnd } = s.plans;
+  const end = Math.min(descendantsEnd[d1.index], descendantsEnd[d2.index]);
+  for (let i = Math.max(d1.index, d2.index) + 1; i < end; i++) if (s.active[i]) return true;
   return false;
 }

@@ -2,6 +2,7 @@ import type { CompiledChart, ExecBlock, InvokeDef, StateNode, DoneData, Transiti
 import type { ScxmlEvent } from '../model/event.js';
 import type { Fifo } from '../model/fifo.js';
 import type { SessionDataModel } from '../datamodel/datamodel.js';
+import type { ChartPlans } from './plans.js';
 
 /**
  * Everything the W3C algorithm needs to run, and nothing more. The algorithm itself is pure:
@@ -32,6 +33,8 @@ export interface AlgorithmObserver {
 
 export interface InterpreterState {
   readonly chart: CompiledChart;
+  /** The chart's precomputed plans (chartPlans(chart)). */
+  readonly plans: ChartPlans;
   readonly dm: SessionDataModel;
   readonly host: AlgorithmHost;
   /** Active flags, indexed by StateNode.index. */

@@ -33,15 +33,17 @@ const HARDEN_REALM = `(function (now, budgetMessage) {
   // Not ECMAScript, or a way around the budget or out of the macrostep: console; cross-thread
   // blocking (Atomics.wait); callbacks the host would run later (FinalizationRegistry, WeakRef).
   ['console', 'Atomics', 'SharedArrayBuffer', 'FinalizationRegistry', 'WeakRef'].forEach(function (name) { delete globalThis[name]; });
-  var deadline = Infinity, count = 0, tripped = false, budgetMs = 0;
+  // The macrostep's time budget, written by the host (arming it is a store, not a call into
+  // the realm): [deadline (ms since the epoch), budget (ms), tripped (0 or 1)].
+  var budget = new Float64Array(3), count = 0;
+  budget[0] = Infinity;
   function ${HELPERS.tick}() {
-    if (tripped) throw new RangeError(budgetMessage(budgetMs));
+    if (budget[2] !== 0) throw new RangeError(budgetMessage(budget[1]));
     if (++count >= 128) {
       count = 0;
-      if (now() > deadline) { tripped = true; throw new RangeError(budgetMessage(budgetMs)); }
+      if (now() > budget[0]) { budget[2] = 1; throw new RangeError(budgetMessage(budget[1])); }
     }
   }
-  function arm(ms) { budgetMs = ms; deadline = now() + ms; count = 0; tripped = false; }
   function ${HELPERS.undeclared}(name) { throw new ReferenceError(name + ' is not defined'); }
   // globalThis of chart code: its own session's variables over the realm's built-ins, never
   // the realm global that the chart's other sessions share.
@@ -125,17 +127,25 @@ const HARDEN_REALM = `(function (now, budgetMessage) {
    new Set()[Symbol.iterator](), ''[Symbol.iterator](), /a/[Symbol.matchAll]('a'), new Uint8Array(0)]
     .forEach(function (x) { deepFreeze(getProto(x)); deepFreeze(x.constructor); });
   // System variables (W3C 5.10) are accessors: chart code reads them, any write throws.
-  function defineSystem(t, sessionid, name, ioprocessors, check) {
-    var event;
-    function constant(key, value) {
-      dp(t, key, { get: function () { return value; }, set: function () { throw new TypeError(key + ' is a read-only system variable'); }, enumerable: false, configurable: false });
+  // A session's variables object (null prototype) with its system variables. _event and
+  // _ioprocessors are made only when chart code reads them: currentEvent and ioprocessors are
+  // the host's (they make the value in this realm, _event once per event, _ioprocessors once);
+  // whatever they throw is never seen by chart code.
+  var create = Object.create;
+  function fromHost(make, key) {
+    try { return make(); } catch (err) { throw new TypeError(key + ' is not available'); }
+  }
+  function createVariables(sessionid, name, ioprocessors, check, currentEvent) {
+    var t = create(null), io;
+    function system(key, get) {
+      dp(t, key, { get: get, set: function () { throw new TypeError(key + ' is a read-only system variable'); }, enumerable: false, configurable: false });
     }
-    constant('_sessionid', sessionid);
-    constant('_name', name);
-    constant('_ioprocessors', ioprocessors);
-    dp(t, '_event', { get: function () { return event; }, set: function () { throw new TypeError('_event is a read-only system variable'); }, enumerable: false, configurable: false });
+    system('_sessionid', function () { return sessionid; });
+    system('_name', function () { return name; });
+    system('_ioprocessors', function () { return io === undefined ? (io = fromHost(ioprocessors, '_ioprocessors')) : io; });
+    system('_event', function () { return fromHost(currentEvent, '_event'); });
     dp(t, 'In', { value: makeIn(check), writable: true, enumerable: false, configurable: true });
-    return function setEvent(e) { event = e; };
+    return t;
   }
   function makeIn(check) { return function In(id) { return check(String(id)) === true; }; }
   function makeEvent(name, type, sendid, origin, origintype, invokeid, data, raw) {
@@ -159,7 +169,7 @@ const HARDEN_REALM = `(function (now, budgetMessage) {
     }
     o[path[path.length - 1]] = value;
   }
-  return { arm: arm, defineSystem: defineSystem, makeEvent: makeEvent, deepFreeze: deepFreeze, tameAndFreeze: tameAndFreeze, makeBridge: makeBridge, setPath: setPath };
+  return { budget: budget, createVariables: createVariables, makeEvent: makeEvent, deepFreeze: deepFreeze, tameAndFreeze: tameAndFreeze, makeBridge: makeBridge, setPath: setPath };
 })`;
 
 /**
@@ -211,8 +221,11 @@ function ignoreRealmRejections(...prototypes: object[]): void {
 }
 
 interface RealmApi {
-  arm(ms: number): void;
-  defineSystem(target: object, sessionid: string, name: string | null, ioprocessors: unknown, In: (id: string) => boolean): (event: object) => void;
+  /** [deadline, budget ms, tripped]: see HARDEN_REALM. */
+  readonly budget: Float64Array;
+  createVariables(
+    sessionid: string, name: string | null, ioprocessors: () => unknown, In: (id: string) => boolean, currentEvent: () => object | undefined,
+  ): Record<string, unknown>;
   makeEvent(...fields: unknown[]): object;
   deepFreeze(o: unknown): void;
   tameAndFreeze(o: unknown): void;
@@ -234,6 +247,11 @@ export class FastEcmaScriptChartModel implements ChartDataModel {
   private domParser: { new(): { parseFromString(xml: string, type: string): unknown } } | null = null;
   readonly budgetMs: number;
   readonly values: ValueFactory;
+  /**
+   * Compiled code can loop (it calls the budget tick: a loop or a function). Until then no
+   * chart code can run long, so macrosteps need no budget armed.
+   */
+  private canLoop = false;
 
   constructor(chart: CompiledChart, options: DataModelOptions) {
     this.budgetMs = options.limits?.timeMs ?? DEFAULT_SANDBOX_LIMITS.timeMs;
@@ -246,6 +264,7 @@ export class FastEcmaScriptChartModel implements ChartDataModel {
     });
     this.realm = (vm.runInContext(HARDEN_REALM, this.context) as (now: () => number, msg: (ms: number) => string) => RealmApi)(
       Date.now, runawayMessage);
+    this.realm.budget[1] = this.budgetMs;
     this.compiled = new Array(chart.code.length);
     this.rewrite = {
       realmGlobals: new Set(vm.runInContext('Reflect.ownKeys(globalThis).filter(function (k) { return typeof k === "string"; })', this.context) as string[]),
@@ -275,7 +294,13 @@ export class FastEcmaScriptChartModel implements ChartDataModel {
     try {
       const opts = { filename: ref.loc.file };
       const kind = ref.kind === 'cond' ? 'expr' : ref.kind;
-      const fn = vm.runInContext(compileForSession(ref.source, kind, this.rewrite), this.context, opts);
+      const source = compileForSession(ref.source, kind, this.rewrite);
+      const fn = vm.runInContext(source, this.context, opts);
+      if (!this.canLoop && source.includes(HELPERS.tick)) {
+        this.canLoop = true;
+        // Compiled in the middle of a macrostep, whose start armed nothing.
+        this.armNow();
+      }
       switch (ref.kind) {
         case 'expr': case 'cond': c = { kind: 'expr', fn }; break;
         case 'location': c = { kind: 'location', root: locationRoot(ref.source), fn }; break;
@@ -289,16 +314,26 @@ export class FastEcmaScriptChartModel implements ChartDataModel {
   }
 
   createSession(system: SystemVariables): SessionDataModel {
-    const variables = vm.runInContext('Object.create(null)', this.context) as Record<string, unknown>;
-    const ioprocessors = copyData(system.ioprocessors, this.values);
-    this.realm.deepFreeze(ioprocessors);
-    const setEvent = this.realm.defineSystem(variables, system.sessionid, system.name, ioprocessors, system.In);
-    return new FastSession(this, variables, setEvent);
+    let session: FastSession | null = null;
+    const ioprocessors = () => {
+      const copy = copyData(system.ioprocessors, this.values);
+      this.realm.deepFreeze(copy);
+      return copy;
+    };
+    const variables = this.realm.createVariables(system.sessionid, system.name, ioprocessors, system.In, () => session!.currentEvent());
+    session = new FastSession(this, variables);
+    return session;
   }
 
-  /** Start of a macrostep: the runaway budget starts again. */
+  /** Start of a macrostep: the runaway budget starts again (only needed once code can loop). */
   arm(): void {
-    this.realm.arm(this.budgetMs);
+    if (this.canLoop) this.armNow();
+  }
+
+  private armNow(): void {
+    const budget = this.realm.budget;
+    budget[0] = Date.now() + this.budgetMs;
+    budget[2] = 0;
   }
 
   makeEvent(event: ScxmlEvent, data: unknown): object {
@@ -330,8 +365,17 @@ class FastSession implements SessionDataModel {
     private readonly model: FastEcmaScriptChartModel,
     /** The session's variables: a null-prototype object of the chart's realm. */
     private readonly store: Record<string, unknown>,
-    private readonly setEventValue: (event: object) => void,
   ) {}
+
+  /** The current event, and its _event object once chart code has read it (made at most once per event). */
+  private event: ScxmlEvent | null = null;
+  private eventValue: object | undefined = undefined;
+
+  /** The value of _event (called by its getter in the realm). */
+  currentEvent(): object | undefined {
+    if (this.eventValue === undefined && this.event) this.eventValue = this.model.makeEvent(this.event, this.importValue(this.event.data));
+    return this.eventValue;
+  }
 
   beginMacrostep(): void {
     this.model.arm();
@@ -403,7 +447,8 @@ class FastSession implements SessionDataModel {
   }
 
   setEvent(event: ScxmlEvent): void {
-    this.setEventValue(this.model.makeEvent(event, this.importValue(event.data)));
+    this.event = event;
+    this.eventValue = undefined;
   }
 
   importValue(value: unknown): unknown {

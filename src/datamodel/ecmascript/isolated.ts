@@ -31,7 +31,7 @@ const BIGINT_MARK = '__orx_bigint';
  * system variables as accessors that refuse assignment (error.execution, as W3C 5.10 asks), and
  * converts values crossing as JSON (XML travels as {"__orx_xml": text} and becomes a DOM).
  */
-const BOOTSTRAP = `(function (In, overBudget, budgetMessage) {
+const BOOTSTRAP = `(function (In, overBudget, budgetMessage, pullEvent) {
   var dp = Object.defineProperty, dom = null, event = undefined, system = {};
   // QuickJS polls its interrupt handler only every ~10,000 internal ticks (backward jumps,
   // calls), so a loop whose every iteration is one long built-in call (JSON.stringify of a large
@@ -77,7 +77,18 @@ const BOOTSTRAP = `(function (In, overBudget, budgetMessage) {
   function readOnly(name, get) {
     dp(globalThis, name, { get: get, set: function () { throw new TypeError(name + ' is a read-only system variable'); }, configurable: false });
   }
-  readOnly('_event', function () { return event; });
+  // _event comes from the host when chart code reads it: pullEvent gives the event as JSON the
+  // first time it is read, undefined while it is unchanged (and null if it cannot cross).
+  readOnly('_event', function () {
+    var json = pullEvent();
+    if (json === null) throw new TypeError('_event is not available');
+    if (json !== undefined) {
+      var e = parse(json), fields = ['name', 'type', 'sendid', 'origin', 'origintype', 'invokeid', 'data', 'raw'];
+      for (var i = 0; i < fields.length; i++) if (!(fields[i] in e)) e[fields[i]] = undefined;
+      event = freeze(e);
+    }
+    return event;
+  });
   readOnly('_sessionid', function () { return system._sessionid; });
   readOnly('_name', function () { return system._name; });
   readOnly('_ioprocessors', function () { return system._ioprocessors; });
@@ -104,11 +115,6 @@ const BOOTSTRAP = `(function (In, overBudget, budgetMessage) {
   return {
     setDom: function (d) { dom = d; },
     setSystem: function (json) { system = freeze(parse(json)); freeze(system._ioprocessors); },
-    setEvent: function (json) {
-      var e = parse(json), fields = ['name', 'type', 'sendid', 'origin', 'origintype', 'invokeid', 'data', 'raw'];
-      for (var i = 0; i < fields.length; i++) if (!(fields[i] in e)) e[fields[i]] = undefined;
-      event = freeze(e);
-    },
     exportValue: function (v) { return v === undefined ? undefined : jsonStringify(v, replace); },
     importValue: parse,
     declare: function (name, json) { globalThis[name] = parse(json); },
@@ -180,6 +186,9 @@ class IsolatedSession implements SessionDataModel {
   /** Why the runtime may not be used again (chart code ran away inside the engine's work); it is still disposed. */
   private runaway: string | null = null;
   private domLoaded = false;
+  /** The current event, and whether the VM has it already (it asks for it when chart code reads _event). */
+  private event: ScxmlEvent | null = null;
+  private eventPulled = false;
 
   constructor(private readonly model: IsolatedEcmaScriptChartModel, module: QuickJSWASMModule, system: SystemVariables) {
     const { limits } = model;
@@ -192,9 +201,11 @@ class IsolatedSession implements SessionDataModel {
     const inFn = vm.newFunction('In', (idHandle) => (system.In(vm.getString(idHandle)) ? vm.true : vm.false));
     const overBudget = vm.newFunction('overBudget', () => (Date.now() > this.deadline ? vm.true : vm.false));
     const message = vm.newString(runawayMessage(limits.timeMs));
+    const pullEvent = vm.newFunction('pullEvent', () => this.pullEvent());
     const bootstrap = vm.unwrapResult(vm.evalCode(BOOTSTRAP, 'orchestrion-bootstrap.js'));
-    this.api = vm.unwrapResult(vm.callFunction(bootstrap, vm.undefined, inFn, overBudget, message));
+    this.api = vm.unwrapResult(vm.callFunction(bootstrap, vm.undefined, inFn, overBudget, message, pullEvent));
     bootstrap.dispose();
+    pullEvent.dispose();
     inFn.dispose();
     overBudget.dispose();
     message.dispose();
@@ -464,10 +475,23 @@ class IsolatedSession implements SessionDataModel {
   }
 
   setEvent(event: ScxmlEvent): void {
-    this.callApi('setEvent', this.toJson({
-      name: event.name, type: event.type, sendid: event.sendid, origin: event.origin, origintype: event.origintype,
-      invokeid: event.invokeid, data: event.data, raw: event.raw,
-    })).dispose();
+    this.event = event;
+    this.eventPulled = false;
+  }
+
+  /** The VM's _event getter asks: the event as JSON once per event, undefined while unchanged. */
+  private pullEvent(): QuickJSHandle {
+    const vm = this.vm, event = this.event;
+    if (this.eventPulled || !event) return vm.undefined;
+    this.eventPulled = true;
+    try {
+      return vm.newString(this.toJson({
+        name: event.name, type: event.type, sendid: event.sendid, origin: event.origin, origintype: event.origintype,
+        invokeid: event.invokeid, data: event.data, raw: event.raw,
+      })!);
+    } catch {
+      return vm.null;
+    }
   }
 
   importValue(value: unknown): unknown {
