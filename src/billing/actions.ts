@@ -1,7 +1,6 @@
-import type { ActionDefinition, CodeRef } from '../model/chart.js';
-import type { CompileContext } from '../compile/compile-context.js';
+import type { ActionDefinition } from '../model/chart.js';
 import type { ExecContext } from '../exec/context.js';
-import type { XmlElement } from '../parse/xml-tree.js';
+import { compileRequest, evaluateRequest, type CompiledRequest } from '../exec/request-action.js';
 import { BILLING_NS } from './namespace.js';
 import type { BillingModule } from './module.js';
 
@@ -38,38 +37,14 @@ export interface BillingRequest {
   readonly evaluationError: string | null;
 }
 
-interface CompiledBillingAction {
+interface CompiledBillingAction extends CompiledRequest {
   readonly spec: BillingActionSpec;
-  readonly requestid: CodeRef | null;
-  readonly args: readonly { readonly name: string; readonly expr: CodeRef }[];
-}
-
-function compileBillingAction(spec: BillingActionSpec, el: XmlElement, ctx: CompileContext): CompiledBillingAction {
-  ctx.allowOnly(el, ['requestid', ...spec.required, ...spec.optional]);
-  const args: { name: string; expr: CodeRef }[] = [];
-  for (const name of [...spec.required, ...spec.optional]) {
-    const ref = ctx.codeAttr(el, name, 'expr', spec.required.includes(name));
-    if (ref) args.push({ name, expr: ref });
-  }
-  return { spec, requestid: ctx.codeAttr(el, 'requestid', 'location'), args };
 }
 
 function executeBillingAction(c: CompiledBillingAction, ctx: ExecContext): void {
-  const requestid = ctx.uniqueId('bill');
-  if (c.requestid) ctx.datamodel.assign(c.requestid, requestid);
+  const { requestid, values, evaluationError } = evaluateRequest(c, ctx, 'bill');
   const module = ctx.service<BillingModule>('billing');
   if (!module) throw new Error('the billing module is not installed on this engine (createEngine({ billing: { manager } }))');
-  // Attribute values are evaluated now; a failure is reported like any other failure of the
-  // request (error.billing.<action>), so a strategy handles every failure in one place.
-  const values: Record<string, unknown> = {};
-  let evaluationError: string | null = null;
-  for (const { name, expr } of c.args) {
-    try {
-      values[name] = ctx.datamodel.exportValue(ctx.datamodel.evaluate(expr));
-    } catch (err) {
-      evaluationError ??= `${name}: ${(err as Error).message}`;
-    }
-  }
   const caller = `chart:${ctx.chart.name ?? ctx.sessionId}`;
   module.dispatch({ spec: c.spec, sessionId: ctx.sessionId, caller, requestid, values, evaluationError });
 }
@@ -78,7 +53,7 @@ export function billingActionDefinitions(): ActionDefinition<CompiledBillingActi
   return BILLING_ACTIONS.map((spec) => ({
     namespace: BILLING_NS,
     name: spec.element,
-    compile: (el, ctx) => compileBillingAction(spec, el, ctx),
+    compile: (el, ctx) => ({ spec, ...compileRequest(el, ctx, spec) }),
     execute: (c, ctx) => executeBillingAction(c, ctx),
   }));
 }

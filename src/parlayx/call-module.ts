@@ -10,7 +10,8 @@
  *    the subscribed application chose (or the default).
  * After a session ends its dictionary stays readable for the linger period, then is forgotten.
  */
-import type { ActionDefinition, CodeRef } from '../model/chart.js';
+import type { ActionDefinition } from '../model/chart.js';
+import { compileRequest, evaluateRequest, type CompiledRequest } from '../exec/request-action.js';
 import type { Engine, EngineModule } from '../runtime/engine.js';
 import type { Session } from '../runtime/session.js';
 import type { TimerHandle } from '../runtime/clock.js';
@@ -187,37 +188,18 @@ export class ParlayxCallModule implements EngineModule {
 
   /* ---------- <parlayx:callevent> ---------- */
 
-  private callEventAction(): ActionDefinition<{ requestid: CodeRef | null; args: { name: string; expr: CodeRef }[] }> {
-    const names = ['criterion', 'callingparty', 'calledparty'];
+  private callEventAction(): ActionDefinition<CompiledRequest> {
     return {
       namespace: PARLAYX_NS,
       name: 'callevent',
-      compile: (el, ctx) => {
-        ctx.allowOnly(el, ['requestid', ...names]);
-        const args: { name: string; expr: CodeRef }[] = [];
-        for (const name of names) {
-          const ref = ctx.codeAttr(el, name, 'expr', true);
-          if (ref) args.push({ name, expr: ref });
-        }
-        return { requestid: ctx.codeAttr(el, 'requestid', 'location'), args };
-      },
+      compile: (el, ctx) => compileRequest(el, ctx, { required: ['criterion', 'callingparty', 'calledparty'], optional: [] }),
       execute: (c, ctx) => {
-        const requestid = ctx.uniqueId('req');
-        if (c.requestid) ctx.datamodel.assign(c.requestid, requestid);
-        const values: Record<string, unknown> = {};
-        let problem: string | null = null;
-        for (const { name, expr } of c.args) {
-          try {
-            values[name] = ctx.datamodel.exportValue(ctx.datamodel.evaluate(expr));
-          } catch (err) {
-            problem ??= `${name}: ${(err as Error).message}`;
-          }
-        }
+        const { requestid, values, evaluationError } = evaluateRequest(c, ctx, 'req');
         const sessionId = ctx.sessionId;
         runAsyncAction(this.engine, {
           prefix: 'parlayx', action: 'callevent', sessionId, requestid, timeoutMs: this.options.callEventTimeoutMs ?? 30_000, data: values,
         }, async () => {
-          if (problem) throw new ActionError('invalidargument', problem);
+          if (evaluationError) throw new ActionError('invalidargument', evaluationError);
           const criterion = values.criterion as CallCriterion;
           if (!CALL_CRITERIA.includes(criterion)) throw new ActionError('invalidargument', `criterion must be one of ${CALL_CRITERIA.join(', ')}, not ${JSON.stringify(values.criterion)}`);
           const action = await this.options.onCallEvent({
