@@ -11,7 +11,7 @@ import { BillingManager, SqliteBillingStore, parseAmount } from '../src/index.js
 import { tempDir } from './support/billing-fixture.js';
 import { REPO_ROOT } from './support/cli.js';
 import {
-  CRASH_CURRENCY, CRASH_INITIAL_CREDIT, crashAccounts, crashPlan, expectedBalances, parseAcks, type Acknowledgement,
+  CRASH_CURRENCY, createCrashAccounts, crashAccounts, crashPlan, expectedBalances, parseAcks, type Acknowledgement,
 } from './support/billing-crash.js';
 
 const WORKER = path.join(REPO_ROOT, 'dist', 'test', 'support', 'billing-crash-worker.js');
@@ -76,12 +76,7 @@ describe('billing crash safety', () => {
     const db = path.join(tempDir(), 'crash.db');
     const accounts = crashAccounts(ACCOUNTS);
     const plan = crashPlan(OPERATIONS, accounts);
-    const setup = new BillingManager({ store: new SqliteBillingStore(db) });
-    for (const [i, id] of accounts.entries()) {
-      await setup.createAccount(id, { currency: CRASH_CURRENCY });
-      await setup.balanceUpdate({ caller: 'operator', endUserIdentifier: id, referenceCode: `initial-${i}`, amount: CRASH_INITIAL_CREDIT });
-    }
-    await setup.close();
+    await createCrashAccounts(db, accounts);
 
     // 1. The stream, killed mid-way.
     const killed = await runWorker(db, 300);

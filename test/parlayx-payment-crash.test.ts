@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { BillingManager, SqliteBillingStore, parseAmount } from '../src/index.js';
 import { tempDir } from './support/billing-fixture.js';
 import { startServe } from './support/serve.js';
-import { CRASH_CURRENCY, CRASH_INITIAL_CREDIT, crashAccounts, crashPlan, expectedBalances, runPlan, type PlannedOperation } from './support/billing-crash.js';
+import { CRASH_CURRENCY, createCrashAccounts, crashAccounts, crashPlan, expectedBalances, runPlan, type PlannedOperation } from './support/billing-crash.js';
 
 const OPERATIONS = 1500;
 const CALLER = 'crash-client';
@@ -45,12 +45,7 @@ describe('ParlayX payment crash safety', () => {
     writeFileSync(config, JSON.stringify({ accounts: [{ name: CALLER, password: PASSWORD, settings: { billing: 'any' } }] }));
     const accounts = crashAccounts(4);
     const plan = crashPlan(OPERATIONS, accounts);
-    const setup = new BillingManager({ store: new SqliteBillingStore(db) });
-    for (const [i, id] of accounts.entries()) {
-      await setup.createAccount(id, { currency: CRASH_CURRENCY });
-      await setup.balanceUpdate({ caller: 'operator', endUserIdentifier: id, referenceCode: `initial-${i}`, amount: CRASH_INITIAL_CREDIT });
-    }
-    await setup.close();
+    await createCrashAccounts(db, accounts);
 
     // 1. The stream, and the kill once 300 requests were acknowledged.
     const first = await serve(db, config);

@@ -3,6 +3,8 @@
 // several requests in flight and client retries (duplicates sent at once, and again after the
 // answer), and the checks made after the process was killed and the plan re-run.
 
+import { BillingManager, SqliteBillingStore } from '../../src/index.js';
+
 /** One request of the plan. */
 export interface PlannedOperation {
   readonly index: number;
@@ -34,6 +36,19 @@ function random(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Creates the accounts in a fresh billing database, each credited with CRASH_INITIAL_CREDIT. */
+export async function createCrashAccounts(db: string, accounts: readonly string[]): Promise<void> {
+  const setup = new BillingManager({ store: new SqliteBillingStore(db) });
+  try {
+    for (const [i, id] of accounts.entries()) {
+      await setup.createAccount(id, { currency: CRASH_CURRENCY });
+      await setup.balanceUpdate({ caller: 'operator', endUserIdentifier: id, referenceCode: `initial-${i}`, amount: CRASH_INITIAL_CREDIT });
+    }
+  } finally {
+    await setup.close();
+  }
 }
 
 export function crashAccounts(count: number): string[] {
