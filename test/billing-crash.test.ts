@@ -11,7 +11,7 @@ import { BillingManager, SqliteBillingStore, parseAmount } from '../src/index.js
 import { tempDir } from './support/billing-fixture.js';
 import { REPO_ROOT } from './support/cli.js';
 import {
-  CRASH_CURRENCY, createCrashAccounts, crashAccounts, crashPlan, expectedBalances, parseAcks, type Acknowledgement,
+  CRASH_CURRENCY, createCrashAccounts, crashAccounts, crashPlan, assertBalancesAsPlanned, parseAcks, type Acknowledgement,
 } from './support/billing-crash.js';
 
 const WORKER = path.join(REPO_ROOT, 'dist', 'test', 'support', 'billing-crash-worker.js');
@@ -127,11 +127,7 @@ describe('billing crash safety', () => {
         const minor = parseAmount(p.amount, CRASH_CURRENCY);
         assert.deepEqual([entries[0].account, entries[0].amount], [p.endUserIdentifier, p.op === 'charge' ? -minor : minor], p.referenceCode);
       }
-      const expected = expectedBalances(plan, accounts);
-      for (const id of accounts) {
-        const balance = (await manager.getBalance(id)).balances[0];
-        assert.equal(parseAmount(balance.amount, CRASH_CURRENCY, 'non-negative'), expected.get(id), `${id}: every request applied exactly once`);
-      }
+      await assertBalancesAsPlanned(manager, plan, accounts);
       const acks: Acknowledgement[] = [...second.values()];
       assert.ok(acks.every((a) => /^\d+$/.test(a.transactionId)));
     } finally {

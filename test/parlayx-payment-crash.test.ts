@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { BillingManager, SqliteBillingStore, parseAmount } from '../src/index.js';
+import { BillingManager, SqliteBillingStore } from '../src/index.js';
 import { tempDir } from './support/billing-fixture.js';
 import { startServe } from './support/serve.js';
-import { CRASH_CURRENCY, createCrashAccounts, crashAccounts, crashPlan, expectedBalances, runPlan, type PlannedOperation } from './support/billing-crash.js';
+import { CRASH_CURRENCY, createCrashAccounts, crashAccounts, crashPlan, assertBalancesAsPlanned, runPlan, type PlannedOperation } from './support/billing-crash.js';
 
 const OPERATIONS = 1500;
 const CALLER = 'crash-client';
@@ -85,11 +85,7 @@ describe('ParlayX payment crash safety', () => {
       journal = journalByReference(store);
       assert.equal(journal.size, OPERATIONS);
       for (const p of plan) assert.equal(journal.get(p.referenceCode), 1, p.referenceCode);
-      const expected = expectedBalances(plan, accounts);
-      for (const id of accounts) {
-        const balance = (await manager.getBalance(id)).balances[0]!;
-        assert.equal(parseAmount(balance.amount, CRASH_CURRENCY, 'non-negative'), expected.get(id), id);
-      }
+      await assertBalancesAsPlanned(manager, plan, accounts);
     } finally {
       await manager.close();
     }

@@ -3,7 +3,8 @@
 // several requests in flight and client retries (duplicates sent at once, and again after the
 // answer), and the checks made after the process was killed and the plan re-run.
 
-import { BillingManager, SqliteBillingStore } from '../../src/index.js';
+import assert from 'node:assert/strict';
+import { BillingManager, SqliteBillingStore, parseAmount } from '../../src/index.js';
 
 /** One request of the plan. */
 export interface PlannedOperation {
@@ -135,4 +136,13 @@ export function parseAcks(stdout: string): Acknowledgement[] {
 
 export function formatAck(ack: Acknowledgement): string {
   return `ack ${ack.referenceCode} ${ack.transactionId} ${ack.balanceAfter}\n`;
+}
+
+/** Every account's default balance is what applying each operation of the plan exactly once gives. */
+export async function assertBalancesAsPlanned(manager: BillingManager, plan: readonly PlannedOperation[], accounts: readonly string[]): Promise<void> {
+  const expected = expectedBalances(plan, accounts);
+  for (const id of accounts) {
+    const balance = (await manager.getBalance(id)).balances[0]!;
+    assert.equal(parseAmount(balance.amount, CRASH_CURRENCY, 'non-negative'), expected.get(id), `${id}: every request applied exactly once`);
+  }
 }
