@@ -73,7 +73,7 @@ export async function benchSandbox(mode: 'fast' | 'isolated'): Promise<SandboxFi
   const sessions = mode === 'fast' ? 10_000 : 1_000;
   // The sandbox's own state per session (scope, realm objects or QuickJS runtime)...
   const model = engine.chartDataModel(chart);
-  const system = { sessionid: 'bench', name: null, ioprocessors: {}, In: () => false };
+  const system = { sessionid: 'bench', name: null, ioprocessors: () => ({}), In: () => false, defineModuleVariable() { /* none */ } };
   const [sandboxHeap, sandboxNative] = await bytesPerItem(sessions, () => model.createSession(system), async () => {}, (dm) => dm.dispose());
   // ...and a whole idle session started by the engine.
   const [heap, native] = await bytesPerItem(sessions, () => engine.start(chart), () => engine.whenIdle(), (s) => s.stop());

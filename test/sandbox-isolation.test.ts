@@ -159,6 +159,32 @@ for (const mode of MODES) {
 
     /* ---------- globals ---------- */
 
+    test('what sessions share (the scope prototype, system variables, In, module variables) carries nothing across', T, async () => {
+      const { checked, attacked } = await attackThenCheck(mode, `
+        function tryIt(name, f) { try { f(); out.push(name + ': done'); } catch (e) { out.push(name + ': threw'); } }
+        var scope = Object.getPrototypeOf(_data);
+        tryIt('add to the scope prototype', function () { scope.leak = 1; });
+        tryIt('define on the scope prototype', function () { Object.defineProperty(scope, 'leak', { value: 1 }); });
+        tryIt('re-parent the scope prototype', function () { Object.setPrototypeOf(scope, { leak: 1 }); });
+        tryIt('redefine _sessionid', function () { Object.defineProperty(scope, '_sessionid', { value: 'attacker' }); });
+        tryIt('read _sessionid of another object', function () {
+          var d = Object.getOwnPropertyDescriptor(scope, '_sessionid');
+          if (d && d.get) out.push('foreign _sessionid: ' + d.get.call({}));
+        });
+        tryIt('replace In', function () { In = function () { return true; }; });
+        tryIt('change _genesys', function () { _genesys.ixn.leak = 1; _genesys.ixn.interactions.push('x'); _genesys.ixn.setuData = 1; });
+        tryIt('replace _data', function () { _data = 5; });`, expectClean([
+        ['scope prototype', '!("leak" in _data) && Object.getPrototypeOf(_data) === null || !("leak" in Object.getPrototypeOf(_data))'],
+        ['_sessionid', '_sessionid.indexOf("victim-") === 0'],
+        ['In', 'In("s") === true && In("nope") === false'],
+        ['_genesys', '_genesys.ixn.leak === undefined && _genesys.ixn.interactions.length === 0 && typeof _genesys.ixn.setuData === "function"'],
+        ['_data', '_data.out === out'],
+      ]));
+      assertClean(checked, 5);
+      // The foreign read, if the attacker got that far, found no session behind the object.
+      assert.ok(!attacked.some((a) => /foreign _sessionid: (?!undefined)/.test(a) && /attacker-/.test(a)), JSON.stringify(attacked));
+    });
+
     test('globals set by one session (globalThis.x, this.x, undeclared x, sloppy this, unscopables) are not seen by another', T, async () => {
       const { checked } = await attackThenCheck(mode, `
         try { globalThis.leak1 = 1; } catch (e) {}

@@ -17,18 +17,33 @@ export interface DataModelOptions {
   readonly sandbox: 'fast' | 'isolated';
   /** Budget of loop iterations / calls per macrostep before runaway code is stopped. */
   readonly limits?: { readonly timeMs?: number; readonly memoryBytes?: number; readonly stackBytes?: number };
+  /**
+   * Variables the engine's modules define in every session (_genesys, _data). A datamodel may
+   * define them on first read (SystemVariables.defineModuleVariable) instead of at session start.
+   */
+  readonly moduleVariables?: readonly string[];
 }
 
 export interface ChartDataModel {
   createSession(system: SystemVariables): SessionDataModel;
+  /** The module variables this datamodel defines on first read; the others are defined when a session is created. */
+  readonly definesOnRead?: ReadonlySet<string>;
 }
 
+/**
+ * What a session's datamodel asks of its session: the system variables (W3C 5.10) and the
+ * module variables. One object per session, with methods rather than closures: an idle session
+ * should cost as few objects as possible.
+ */
 export interface SystemVariables {
   readonly sessionid: string;
   readonly name: string | null;
-  readonly ioprocessors: Record<string, { location: string }>;
+  /** The value of _ioprocessors (made when chart code first reads it). */
+  ioprocessors(): Record<string, { location: string }>;
   /** The In() predicate. */
-  readonly In: (stateId: string) => boolean;
+  In(stateId: string): boolean;
+  /** Has the modules define `name` (one of DataModelOptions.moduleVariables) in this session now. */
+  defineModuleVariable(name: string): void;
 }
 
 /** Raised for every failure in evaluation: the runtime turns it into error.execution. */

@@ -60,9 +60,11 @@ export class IxnModule implements EngineModule {
     for (const def of ixnActionDefinitions()) engine.registerAction(def);
     engine.registerService('ixn', this);
     engine.addHooks({
-      sessionCreated: (session) => this.sessionCreated(session),
+      variables: {
+        _data: (session) => { if (session.chart.datamodel === 'ecmascript') session.dm.aliasRoot('_data'); },
+        _genesys: (session) => this.defineGenesys(session),
+      },
       beforeEvent: (session, event) => this.beforeEvent(session, event),
-      reservedVariables: ['_genesys', '_data'],
       sessionEnded: (session) => {
         for (const [callId, sid] of this.owner) if (sid === session.id) this.owner.delete(callId);
         for (const [ref, r] of this.privateRequests) if (r.sessionId === session.id) this.privateRequests.delete(ref);
@@ -85,11 +87,9 @@ export class IxnModule implements EngineModule {
 
   /* ---------- the _genesys object ---------- */
 
-  private sessionCreated(session: Session): void {
+  private defineGenesys(session: Session): void {
     if (session.chart.datamodel !== 'ecmascript') return;
     const dm = session.dm;
-    this.views.set(session, { visible: [] });
-    dm.aliasRoot('_data');
     dm.setPath(['_genesys', 'ixn', 'interactions'], []);
     dm.defineFunction(['_genesys', 'ixn', 'setuData'], ([id, data]) => this.setuData(session, id, data));
     dm.defineFunction(['_genesys', 'ixn', 'deleteuData'], ([id, keys]) => this.deleteuData(session, id, keys));
@@ -132,12 +132,13 @@ export class IxnModule implements EngineModule {
 
   /** interaction.* events change what _genesys.ixn.interactions shows, when the chart processes them. */
   private beforeEvent(session: Session, event: ScxmlEvent): void {
-    const view = this.views.get(session);
     // Only this module's events (they have no origin type) change the view: a chart cannot fake
     // interaction.added with <send>. The test survives a snapshot of the queue, unlike object identity.
-    if (!view || !event.name.startsWith('interaction.') || event.origintype !== undefined) return;
+    if (session.chart.datamodel !== 'ecmascript' || !event.name.startsWith('interaction.') || event.origintype !== undefined) return;
     const id = (event.data as { interactionid?: unknown } | undefined)?.interactionid;
     if (typeof id !== 'string') return;
+    let view = this.views.get(session);
+    if (!view) this.views.set(session, (view = { visible: [] }));
     if (event.name === 'interaction.added' && !view.visible.includes(id)) view.visible.push(id);
     if (event.name === 'interaction.deleted' || event.name === 'interaction.notcontrolled') {
       const i = view.visible.indexOf(id);

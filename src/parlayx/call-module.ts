@@ -94,9 +94,8 @@ export class ParlayxCallModule implements EngineModule {
     engine.registerAction(this.callEventAction());
     engine.registerService('parlayx', this);
     engine.addHooks({
-      sessionCreated: (session) => this.sessionCreated(session),
+      variables: { _parlayx: (session) => this.defineParlayx(session) },
       sessionEnded: (session) => this.sessionEnded(session),
-      reservedVariables: ['_parlayx'],
     });
     engine.onClose(() => {
       for (const t of this.lingerTimers) engine.clock.clearTimer(t);
@@ -117,7 +116,7 @@ export class ParlayxCallModule implements EngineModule {
     return r && r.owner === owner ? r : undefined;
   }
 
-  private sessionCreated(session: Session): void {
+  private defineParlayx(session: Session): void {
     if (session.chart.datamodel !== 'ecmascript') return;
     const dm = session.dm;
     dm.defineFunction(['_parlayx', 'status'], ([dict]) => this.report(session.id, null, dict));

@@ -75,7 +75,16 @@ export interface SessionHooks {
   /** Before the algorithm sees an external event (e.g. bring the interaction model up to date). */
   beforeEvent?(session: Session, event: ScxmlEvent): void;
   sessionEnded?(session: Session, result: SessionResult): void;
-  /** Variables the module defines in every session (snapshots leave them out; the module makes them again). */
+  /**
+   * Variables the module defines in every session, each by its function (through the session's
+   * datamodel: aliasRoot, setPath, defineFunction). A datamodel may call it when chart code first
+   * reads the variable rather than when the session is created, so that idle sessions cost less.
+   */
+  readonly variables?: Readonly<Record<string, (session: Session) => void>>;
+  /**
+   * Variables the module defines in every session (snapshots leave them out; the module makes
+   * them again). The names of `variables` are reserved too.
+   */
   readonly reservedVariables?: readonly string[];
 }
 
@@ -84,6 +93,9 @@ export interface EngineModule {
   readonly name: string;
   install(engine: Engine): void;
 }
+
+/** The start data of sessions started without any (never written: sessions only read it). */
+const NO_DATA: Readonly<Record<string, unknown>> = Object.freeze({});
 
 export interface StartOptions {
   /** Values for top-level <data> ids, overriding their expressions. */
@@ -109,6 +121,7 @@ export class Engine {
   private readonly sessions = new Map<string, Session>();
   readonly hooks: SessionHooks[] = [];
   private readonly reserved = new Set<string>();
+  private readonly moduleVariableDefs = new Map<string, (session: Session) => void>();
   private readonly closers: (() => void | Promise<void>)[] = [];
   private readonly chartCache = new Map<string, LoadResult>();
   /**
@@ -161,11 +174,21 @@ export class Engine {
   addHooks(hooks: SessionHooks): void {
     this.hooks.push(hooks);
     for (const name of hooks.reservedVariables ?? []) this.reserved.add(name);
+    for (const [name, define] of Object.entries(hooks.variables ?? {})) {
+      if (this.moduleVariableDefs.has(name)) throw new Error(`two modules define the variable ${name}`);
+      this.moduleVariableDefs.set(name, define);
+      this.reserved.add(name);
+    }
   }
 
   /** Variables modules define in every session. */
   get reservedVariables(): ReadonlySet<string> {
     return this.reserved;
+  }
+
+  /** The modules' variables, each with the function that defines it in a session (SessionHooks.variables). */
+  get moduleVariables(): ReadonlyMap<string, (session: Session) => void> {
+    return this.moduleVariableDefs;
   }
 
   /** Run `fn` when the engine closes (modules release what they hold: timers, connections). */
@@ -240,7 +263,9 @@ export class Engine {
   chartDataModel(chart: CompiledChart): ChartDataModel {
     let model = this.chartModels.get(chart);
     if (!model) {
-      model = this.datamodels.get(chart.datamodel)!.createChartModel(chart, { sandbox: chart.sandbox ?? this.sandbox, limits: this.limits });
+      model = this.datamodels.get(chart.datamodel)!.createChartModel(chart, {
+        sandbox: chart.sandbox ?? this.sandbox, limits: this.limits, moduleVariables: [...this.moduleVariableDefs.keys()],
+      });
       this.chartModels.set(chart, model);
     }
     return model;
@@ -253,7 +278,8 @@ export class Engine {
     const id = options.sessionId ?? randomUUID();
     if (this.sessions.has(id)) throw new Error(`a session with id '${id}' is already running`);
     // A copy, taken now: later changes to the caller's object never reach the session.
-    const session = new Session(this, id, chart, (copyData(options.data ?? {}) ?? {}) as Record<string, unknown>, options.parent ?? null);
+    const data = options.data === undefined ? NO_DATA : (copyData(options.data) ?? NO_DATA) as Record<string, unknown>;
+    const session = new Session(this, id, chart, data, options.parent ?? null);
     this.sessions.set(id, session);
     this.schedule(session);
     return session;

@@ -1,7 +1,7 @@
 import type { CompiledChart, DoneData, ExecBlock, InvokeDef, StateNode } from '../model/chart.js';
 import { externalEvent, platformEvent, type ScxmlEvent } from '../model/event.js';
 import type { SessionDataModel } from '../datamodel/datamodel.js';
-import { EvaluationError, SandboxFailure } from '../datamodel/datamodel.js';
+import { EvaluationError, SandboxFailure, type SystemVariables } from '../datamodel/datamodel.js';
 import type { ExecContext, SendRequest } from '../exec/context.js';
 import { evaluateContent, evaluateParams, inlineToValue, pairsToObject } from '../exec/values.js';
 import type { AlgorithmHost, InterpreterState } from '../semantics/state.js';
@@ -65,6 +65,16 @@ class ReadOnlySet<T> extends Set<T> {
 const NO_HISTORY = new ReadOnlyMap<number, StateNode[]>();
 const NO_STATES = new ReadOnlySet<StateNode>();
 
+/** A session's system variables, as its datamodel asks for them. */
+class SessionSystem implements SystemVariables {
+  constructor(private readonly session: Session) {}
+  get sessionid(): string { return this.session.id; }
+  get name(): string | null { return this.session.chart.name; }
+  ioprocessors(): Record<string, { location: string }> { return this.session.engine.ioProcessorLocations(this.session); }
+  In(stateId: string): boolean { return this.session.isIn(String(stateId)); }
+  defineModuleVariable(name: string): void { this.session.engine.moduleVariables.get(name)?.(this.session); }
+}
+
 const NOT_STARTED: Invocation = { deliver() { /* not running yet */ }, cancel() { /* nothing to stop */ } };
 
 /** A failure inside nested executable content, carrying the innermost element's location. */
@@ -117,24 +127,19 @@ export class Session implements AlgorithmHost {
     private readonly initialData: Readonly<Record<string, unknown>>,
     readonly parent: ParentLink | null,
   ) {
-    const active = new Uint8Array(chart.states.length);
     const plans = chartPlans(chart);
-    this.dm = engine.chartDataModel(chart).createSession({
-      sessionid: id,
-      name: chart.name,
-      ioprocessors: engine.ioProcessorLocations(this),
-      In: (stateId: string) => {
-        const s = chart.stateById.get(String(stateId));
-        return s !== undefined && active[s.index] === 1;
-      },
-    });
+    const model = engine.chartDataModel(chart);
+    this.dm = model.createSession(new SessionSystem(this));
+    // Active flags, then entered flags: one typed array (each costs ~200 bytes of an idle session).
+    const flags = new Uint8Array(2 * chart.states.length);
     this.state = {
-      chart, plans, dm: this.dm, host: this, active, entered: new Uint8Array(chart.states.length),
+      chart, plans, dm: this.dm, host: this, active: flags, enteredOffset: chart.states.length,
       // The algorithm touches these only in charts with history states (invokes): others share empty ones.
       historyValue: plans.hasHistory ? new Map() : NO_HISTORY, internalQueue: new Fifo<ScxmlEvent>(),
       statesToInvoke: plans.hasInvokes ? new Set() : NO_STATES, running: false,
       finalState: null, maxMicrosteps: engine.limits.maxMicrosteps, observer: null,
     };
+    for (const [name, define] of engine.moduleVariables) if (!model.definesOnRead?.has(name)) define(this);
     for (const h of engine.hooks) h.sessionCreated?.(this);
   }
 
@@ -236,7 +241,7 @@ export class Session implements AlgorithmHost {
   startNow(): void {
     if (this.status !== 'starting') return;
     this.status = 'running';
-    this.trace({ type: 'session.start', chart: this.chart.file, name: this.chart.name, parent: this.parent?.session.id ?? null });
+    if (this.engine.tracer.active) this.trace({ type: 'session.start', chart: this.chart.file, name: this.chart.name, parent: this.parent?.session.id ?? null });
     this.runAlgorithm(null);
   }
 
@@ -363,7 +368,7 @@ export class Session implements AlgorithmHost {
       status: this.status as 'starting' | 'running',
       parent: this.parent ? { sessionId: this.parent.session.id, invokeid: this.parent.invokeid } : null,
       configuration: this.configuration,
-      entered: this.chart.states.filter((x) => this.state.entered[x.index]).map((x) => x.id),
+      entered: this.chart.states.filter((x) => this.state.active[this.state.enteredOffset + x.index]).map((x) => x.id),
       history,
       datamodel,
       internalQueue: this.state.internalQueue.toArray().map(encodeEvent),
@@ -396,7 +401,7 @@ export class Session implements AlgorithmHost {
       return state;
     };
     for (const id of snapshot.configuration) this.state.active[stateOf(id).index] = 1;
-    for (const id of snapshot.entered) this.state.entered[stateOf(id).index] = 1;
+    for (const id of snapshot.entered) this.state.active[this.state.enteredOffset + stateOf(id).index] = 1;
     for (const [id, states] of Object.entries(snapshot.history)) {
       const history = stateOf(id);
       if (history.kind !== 'history') throw new SnapshotError(`snapshot gives a history value to '${id}', which is not a history state`);

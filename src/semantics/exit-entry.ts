@@ -120,8 +120,9 @@ export function enterStates(s: InterpreterState, transitions: readonly Transitio
     s.active[state.index] = 1;
     s.observer?.enter(state);
     if (invokes) s.statesToInvoke.add(state);
-    if (late && !s.entered[state.index]) s.host.initializeData(state);
-    s.entered[state.index] = 1;
+    const entered = s.enteredOffset + state.index;
+    if (late && !s.active[entered]) s.host.initializeData(state);
+    s.active[entered] = 1;
     for (const block of state.onentry) s.host.execute(block);
     if (defaultEntry[i] && state.initial!.content.length) s.host.execute(state.initial!.content);
     const content = historyContent[i];

@@ -37,10 +37,12 @@ export interface InterpreterState {
   readonly plans: ChartPlans;
   readonly dm: SessionDataModel;
   readonly host: AlgorithmHost;
-  /** Active flags, indexed by StateNode.index. */
+  /**
+   * Active flags, indexed by StateNode.index; from enteredOffset on, the flags of the states
+   * entered at least once (late binding initialises data on first entry).
+   */
   readonly active: Uint8Array;
-  /** States entered at least once (late binding initialises data on first entry). */
-  readonly entered: Uint8Array;
+  readonly enteredOffset: number;
   /** History values by history StateNode.index. */
   readonly historyValue: Map<number, StateNode[]>;
   readonly internalQueue: Fifo<ScxmlEvent>;

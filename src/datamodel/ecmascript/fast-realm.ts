@@ -126,28 +126,62 @@ const HARDEN_REALM = `(function (now, budgetMessage) {
   [async function () {}, function* () {}, async function* () {}, [][Symbol.iterator](), new Map()[Symbol.iterator](),
    new Set()[Symbol.iterator](), ''[Symbol.iterator](), /a/[Symbol.matchAll]('a'), new Uint8Array(0)]
     .forEach(function (x) { deepFreeze(getProto(x)); deepFreeze(x.constructor); });
-  // System variables (W3C 5.10) are accessors: chart code reads them, any write throws.
-  // A session's variables object (null prototype) with its system variables. _event and
-  // _ioprocessors are made only when chart code reads them: currentEvent and ioprocessors are
-  // the host's (they make the value in this realm, _event once per event, _ioprocessors once);
-  // whatever they throw is never seen by chart code.
-  var create = Object.create;
-  function fromHost(make, key) {
-    try { return make(); } catch (err) { throw new TypeError(key + ' is not available'); }
+  // A session's variables object. What every session of the chart shares is on one frozen
+  // prototype: the system variables (W3C 5.10: accessors that refuse assignment; _event and
+  // _ioprocessors are made when chart code reads them), In, and the module variables (defined
+  // on the session's object when first read). The accessors find their session's host through a
+  // WeakMap chart code cannot reach; whatever the host throws is never seen by chart code. So a
+  // session is one object with only its own data, and no closures.
+  var create = Object.create, apply = Reflect.apply, sessions = new WeakMap(),
+      wmGet = WeakMap.prototype.get, wmSet = WeakMap.prototype.set, scope = create(null);
+  function hostOf(t) {
+    var h = apply(wmGet, sessions, [t]);
+    if (h === undefined) throw new TypeError('not a session scope');
+    return h;
   }
-  function createVariables(sessionid, name, ioprocessors, check, currentEvent) {
-    var t = create(null), io;
-    function system(key, get) {
-      dp(t, key, { get: get, set: function () { throw new TypeError(key + ' is a read-only system variable'); }, enumerable: false, configurable: false });
-    }
-    system('_sessionid', function () { return sessionid; });
-    system('_name', function () { return name; });
-    system('_ioprocessors', function () { return io === undefined ? (io = fromHost(ioprocessors, '_ioprocessors')) : io; });
-    system('_event', function () { return fromHost(currentEvent, '_event'); });
-    dp(t, 'In', { value: makeIn(check), writable: true, enumerable: false, configurable: true });
+  function fromHost(h, key) {
+    try { return key === '_event' ? h.currentEvent() : h.ioprocessors(); } catch (err) { throw new TypeError(key + ' is not available'); }
+  }
+  function own(t, key, value, enumerable) {
+    dp(t, key, { value: value, writable: true, enumerable: enumerable, configurable: true });
+  }
+  function system(key, get) {
+    dp(scope, key, { get: get, set: function () { throw new TypeError(key + ' is a read-only system variable'); }, enumerable: false, configurable: false });
+  }
+  system('_sessionid', function () { return hostOf(this).sessionid; });
+  system('_name', function () { return hostOf(this).name; });
+  system('_ioprocessors', function () { return fromHost(hostOf(this), '_ioprocessors'); });
+  system('_event', function () { return fromHost(hostOf(this), '_event'); });
+  // In is the session's own function once read (or replaced, as any writable variable can be).
+  dp(scope, 'In', {
+    get: function () {
+      var h = hostOf(this), f = function In(id) { return h.isIn(String(id)) === true; };
+      own(this, 'In', f, false);
+      return f;
+    },
+    set: function (v) { own(this, 'In', v, false); },
+    enumerable: false, configurable: false,
+  });
+  function sealScope(moduleVariables) {
+    moduleVariables.forEach(function (name) {
+      dp(scope, name, {
+        get: function () {
+          var h = hostOf(this);
+          own(this, name, undefined, true);
+          h.defineModuleVariable(name);
+          return this[name];
+        },
+        set: function (v) { own(this, name, v, true); },
+        enumerable: false, configurable: false,
+      });
+    });
+    freeze(scope);
+  }
+  function createVariables(host) {
+    var t = create(scope);
+    apply(wmSet, sessions, [t, host]);
     return t;
   }
-  function makeIn(check) { return function In(id) { return check(String(id)) === true; }; }
   function makeEvent(name, type, sendid, origin, origintype, invokeid, data, raw) {
     return freeze({ name: name, type: type, sendid: sendid, origin: origin, origintype: origintype,
                     invokeid: invokeid, data: data, raw: raw });
@@ -169,7 +203,7 @@ const HARDEN_REALM = `(function (now, budgetMessage) {
     }
     o[path[path.length - 1]] = value;
   }
-  return { budget: budget, createVariables: createVariables, makeEvent: makeEvent, deepFreeze: deepFreeze, tameAndFreeze: tameAndFreeze, makeBridge: makeBridge, setPath: setPath };
+  return { budget: budget, sealScope: sealScope, createVariables: createVariables, makeEvent: makeEvent, deepFreeze: deepFreeze, tameAndFreeze: tameAndFreeze, makeBridge: makeBridge, setPath: setPath };
 })`;
 
 /**
@@ -223,9 +257,10 @@ function ignoreRealmRejections(...prototypes: object[]): void {
 interface RealmApi {
   /** [deadline, budget ms, tripped]: see HARDEN_REALM. */
   readonly budget: Float64Array;
-  createVariables(
-    sessionid: string, name: string | null, ioprocessors: () => unknown, In: (id: string) => boolean, currentEvent: () => object | undefined,
-  ): Record<string, unknown>;
+  /** Adds the module variables to the sessions' shared prototype, and freezes it: once, before any session. */
+  sealScope(moduleVariables: readonly string[]): void;
+  /** A session's variables object, whose system variables ask `host`. */
+  createVariables(host: FastSession): Record<string, unknown>;
   makeEvent(...fields: unknown[]): object;
   deepFreeze(o: unknown): void;
   tameAndFreeze(o: unknown): void;
@@ -247,6 +282,7 @@ export class FastEcmaScriptChartModel implements ChartDataModel {
   private domParser: { new(): { parseFromString(xml: string, type: string): unknown } } | null = null;
   readonly budgetMs: number;
   readonly values: ValueFactory;
+  readonly definesOnRead: ReadonlySet<string>;
   /**
    * Compiled code can loop (it calls the budget tick: a loop or a function). Until then no
    * chart code can run long, so macrosteps need no budget armed.
@@ -265,6 +301,8 @@ export class FastEcmaScriptChartModel implements ChartDataModel {
     this.realm = (vm.runInContext(HARDEN_REALM, this.context) as (now: () => number, msg: (ms: number) => string) => RealmApi)(
       Date.now, runawayMessage);
     this.realm.budget[1] = this.budgetMs;
+    this.definesOnRead = new Set(options.moduleVariables);
+    this.realm.sealScope([...this.definesOnRead]);
     this.compiled = new Array(chart.code.length);
     this.rewrite = {
       realmGlobals: new Set(vm.runInContext('Reflect.ownKeys(globalThis).filter(function (k) { return typeof k === "string"; })', this.context) as string[]),
@@ -314,15 +352,19 @@ export class FastEcmaScriptChartModel implements ChartDataModel {
   }
 
   createSession(system: SystemVariables): SessionDataModel {
-    let session: FastSession | null = null;
-    const ioprocessors = () => {
-      const copy = copyData(system.ioprocessors, this.values);
-      this.realm.deepFreeze(copy);
-      return copy;
-    };
-    const variables = this.realm.createVariables(system.sessionid, system.name, ioprocessors, system.In, () => session!.currentEvent());
-    session = new FastSession(this, variables);
-    return session;
+    return new FastSession(this, system);
+  }
+
+  /** A session's variables object (see HARDEN_REALM). */
+  newVariables(host: FastSession): Record<string, unknown> {
+    return this.realm.createVariables(host);
+  }
+
+  /** _ioprocessors as chart code sees it: a frozen copy in the realm. */
+  frozenCopy(value: unknown): unknown {
+    const copy = copyData(value, this.values);
+    this.realm.deepFreeze(copy);
+    return copy;
   }
 
   /** Start of a macrostep: the runaway budget starts again (only needed once code can loop). */
@@ -361,17 +403,27 @@ export class FastEcmaScriptChartModel implements ChartDataModel {
 }
 
 class FastSession implements SessionDataModel {
-  constructor(
-    private readonly model: FastEcmaScriptChartModel,
-    /** The session's variables: a null-prototype object of the chart's realm. */
-    private readonly store: Record<string, unknown>,
-  ) {}
-
+  /** The session's variables: an object of the chart's realm over the chart's shared scope prototype. */
+  private readonly store: Record<string, unknown>;
   /** The current event, and its _event object once chart code has read it (made at most once per event). */
   private event: ScxmlEvent | null = null;
   private eventValue: object | undefined = undefined;
+  private ioprocessorsValue: unknown = undefined;
 
-  /** The value of _event (called by its getter in the realm). */
+  constructor(private readonly model: FastEcmaScriptChartModel, private readonly system: SystemVariables) {
+    this.store = model.newVariables(this);
+  }
+
+  /* What the realm's scope accessors ask (never reachable by chart code). */
+  get sessionid(): string { return this.system.sessionid; }
+  get name(): string | null { return this.system.name; }
+  isIn(stateId: string): boolean { return this.system.In(stateId); }
+  defineModuleVariable(name: string): void { this.system.defineModuleVariable(name); }
+  ioprocessors(): unknown {
+    return (this.ioprocessorsValue ??= this.model.frozenCopy(this.system.ioprocessors()));
+  }
+
+  /** The value of _event. */
   currentEvent(): object | undefined {
     if (this.eventValue === undefined && this.event) this.eventValue = this.model.makeEvent(this.event, this.importValue(this.event.data));
     return this.eventValue;

@@ -212,7 +212,7 @@ class IsolatedSession implements SessionDataModel {
     const namesHandle = vm.unwrapResult(vm.evalCode('Object.getOwnPropertyNames(globalThis)'));
     this.builtins = new Set(vm.dump(namesHandle) as string[]);
     namesHandle.dispose();
-    this.callApi('setSystem', this.toJson({ _sessionid: system.sessionid, _name: system.name, _ioprocessors: system.ioprocessors }));
+    this.callApi('setSystem', this.toJson({ _sessionid: system.sessionid, _name: system.name, _ioprocessors: system.ioprocessors() }));
   }
 
   beginMacrostep(): void {
