@@ -87,8 +87,12 @@ async function verifyPassword(password: string, stored: string): Promise<boolean
   return timingSafeEqual(expected, actual);
 }
 
-/** Checked for unknown names too, so the answer time does not tell which accounts exist. */
-const DECOY_HASH = hashPassword(randomBytes(16).toString('base64'));
+/**
+ * Checked for unknown names too, so the answer time does not tell which accounts exist. Made on
+ * first use: importing the engine must not cost a scrypt (tens of milliseconds).
+ */
+let decoyHash: string | null = null;
+const decoy = (): string => (decoyHash ??= hashPassword(randomBytes(16).toString('base64')));
 
 /** How long a verified password stays verified in memory (scrypt is slow on purpose; requests are not). */
 const VERIFIED_TTL_MS = 60_000;
@@ -155,7 +159,7 @@ export class AccountStore {
     const hit = this.verified.get(key);
     if (hit && hit.until > now) return this.account(hit.name) ?? null;
     const row = this.db.prepare('SELECT password FROM parlayx_accounts WHERE name = ?').get(name) as { password: string } | undefined;
-    const valid = await verifyPassword(password, row?.password ?? DECOY_HASH);
+    const valid = await verifyPassword(password, row?.password ?? decoy());
     if (!row || !valid) return null;
     if (this.verified.size > 10_000) this.verified.clear();
     this.verified.set(key, { name, until: now + VERIFIED_TTL_MS });

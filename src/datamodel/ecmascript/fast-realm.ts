@@ -130,12 +130,20 @@ const HARDEN_REALM = `(function (now, budgetMessage) {
   // prototype: the system variables (W3C 5.10: accessors that refuse assignment; _event and
   // _ioprocessors are made when chart code reads them), In, and the module variables (defined
   // on the session's object when first read). The accessors find their session's host through a
-  // WeakMap chart code cannot reach; whatever the host throws is never seen by chart code. So a
-  // session is one object with only its own data, and no closures.
-  var create = Object.create, apply = Reflect.apply, sessions = new WeakMap(),
-      wmGet = WeakMap.prototype.get, wmSet = WeakMap.prototype.set, scope = create(null);
+  // private field of the session's object, which no reflection or proxy reveals to chart code
+  // (and which costs less than a WeakMap entry); whatever the host throws is never seen by chart
+  // code. So a session is one object with only its own data, and no closures.
+  var create = Object.create, scope = create(null);
+  // A base constructor that returns its argument lets the subclass add a private field to any object.
+  class Returning { constructor(o) { return o; } }
+  class Stamped extends Returning {
+    #host;
+    constructor(o, host) { super(o); this.#host = host; }
+    static hostOf(o) { return #host in o ? o.#host : undefined; }
+  }
+  var stampedHostOf = Stamped.hostOf;
   function hostOf(t) {
-    var h = apply(wmGet, sessions, [t]);
+    var h = t !== null && typeof t === 'object' ? stampedHostOf(t) : undefined;
     if (h === undefined) throw new TypeError('not a session scope');
     return h;
   }
@@ -178,9 +186,7 @@ const HARDEN_REALM = `(function (now, budgetMessage) {
     freeze(scope);
   }
   function createVariables(host) {
-    var t = create(scope);
-    apply(wmSet, sessions, [t, host]);
-    return t;
+    return new Stamped(create(scope), host);
   }
   function makeEvent(name, type, sendid, origin, origintype, invokeid, data, raw) {
     return freeze({ name: name, type: type, sendid: sendid, origin: origin, origintype: origintype,
