@@ -88,8 +88,8 @@ async function verifyPassword(password: string, stored: string): Promise<boolean
 }
 
 /**
- * Checked for unknown names too, so the answer time does not tell which accounts exist. Made on
- * first use: importing the engine must not cost a scrypt (tens of milliseconds).
+ * Checked for unknown names too, so the answer time does not tell which accounts exist. Made
+ * with the first store: importing the engine must not cost a scrypt (tens of milliseconds).
  */
 let decoyHash: string | null = null;
 const decoy = (): string => (decoyHash ??= hashPassword(randomBytes(16).toString('base64')));
@@ -103,6 +103,7 @@ export class AccountStore {
   private readonly verified = new Map<string, { name: string; until: number }>();
 
   constructor(db: string | Database.Database) {
+    decoy(); // now, so that the first unknown name is not answered slower than the others
     this.ownsDb = typeof db === 'string';
     this.db = typeof db === 'string' ? new Database(db) : db;
     if (this.ownsDb) {
