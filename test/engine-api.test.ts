@@ -9,6 +9,7 @@ import {
   createEngine, EvaluationError, type ActionDefinition, type CodeRef, type CompiledChart, type Engine, type EventIOProcessor, type Invoker, type LogEntry, type ScxmlEvent,
 } from '../src/index.js';
 import { newEngine } from './support/engines.js';
+import { randomSessionId } from '../src/runtime/session-id.js';
 
 const tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'orx-engine-api-'));
 
@@ -156,6 +157,15 @@ describe('Engine.start and Session', () => {
     assert.notEqual(a.id, b.id);
     a.stop();
     b.stop();
+  });
+
+  test('generated session ids are random version 4 UUIDs, distinct over several random pools', () => {
+    const ids = new Set(Array.from({ length: 1_000 }, () => randomSessionId()));
+    assert.equal(ids.size, 1_000);
+    for (const id of ids) assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // Every hex digit position that is random takes more than one value.
+    const list = [...ids];
+    for (const at of [0, 9, 15, 20, 35]) assert.ok(new Set(list.map((id) => id[at])).size > 4, `position ${at} hardly varies`);
   });
 
   test('send(name, data) reaches the chart as _event.data, copied from the host object', async () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { randomSessionId } from './session-id.js';
 import path from 'node:path';
 import type { ActionDefinition, ActionNode, CompiledChart } from '../model/chart.js';
 import type { ChartDataModel, DataModelDefinition } from '../datamodel/datamodel.js';
@@ -275,7 +276,7 @@ export class Engine {
 
   /** Create a session and queue its start; it runs when the engine next drains. */
   start(chart: CompiledChart, options: StartOptions = {}): Session {
-    const id = options.sessionId ?? randomUUID();
+    const id = options.sessionId ?? randomSessionId();
     if (this.sessions.has(id)) throw new Error(`a session with id '${id}' is already running`);
     // A copy, taken now: later changes to the caller's object never reach the session.
     const data = options.data === undefined ? NO_DATA : (copyData(options.data) ?? NO_DATA) as Record<string, unknown>;
