@@ -481,7 +481,7 @@ export class Engine {
     await loadQuickJs();
   }
 
-  /** Open the BasicHTTP listener on loopback; its URL appears in _ioprocessors of later sessions. */
+  /** Open the BasicHTTP listener on loopback; its URL appears in _ioprocessors read from then on. */
   listen(options: { host?: string; port?: number } = {}): Promise<string> {
     return this.basicHttp.listen(options);
   }
