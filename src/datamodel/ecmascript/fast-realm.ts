@@ -164,7 +164,8 @@ const HARDEN_REALM = `(function (now, budgetMessage) {
   dp(scope, 'In', {
     get: function () {
       var h = hostOf(this), f = function In(id) { return h.isIn(String(id)) === true; };
-      own(this, 'In', f, false);
+      // Kept as the session's own (unless chart code has frozen its variables object).
+      if (Object.isExtensible(this)) own(this, 'In', f, false);
       return f;
     },
     set: function (v) { own(this, 'In', v, false); },
@@ -175,6 +176,7 @@ const HARDEN_REALM = `(function (now, budgetMessage) {
       dp(scope, name, {
         get: function () {
           var h = hostOf(this);
+          if (!Object.isExtensible(this)) throw new TypeError(name + ' is not available: chart code made the datamodel not extensible before first reading it');
           own(this, name, undefined, true);
           h.defineModuleVariable(name);
           return this[name];
