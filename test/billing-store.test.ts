@@ -73,6 +73,45 @@ describe('SqliteBillingStore', () => {
     assert.deepEqual(order, [1, 1, 2, 2, 3, 3], 'one transaction at a time');
   });
 
+  test('group commit: transactions requested together share one commit, yet each succeeds or fails alone', async () => {
+    const f = billingFixture();
+    await f.manager.createAccount('a', { currency: 'EUR' });
+    const commits = countCommits(f.store);
+    const credits = Array.from({ length: 20 }, (_, i) => f.manager.balanceUpdate({ caller: 'op', endUserIdentifier: 'a', referenceCode: `c${i}`, amount: '1' }));
+    // One of the group fails half-way: its own writes are rolled back, the others' are not.
+    const failing = f.store.transaction('write', async (tx) => {
+      await tx.insertBalance({ account: 'a', name: 'half-way', amount: 5n, expires: null });
+      throw new Error('boom');
+    });
+    const results = await Promise.allSettled([...credits, failing]);
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 20);
+    assert.match(String((results[20] as PromiseRejectedResult).reason), /boom/);
+    assert.equal(commits(), 1, 'the 21 transactions were committed by one COMMIT');
+    assert.equal((await f.manager.getBalance('a')).balances[0].amount, '20.00');
+    assert.deepEqual(await f.manager.getBalanceTypes('a'), ['']);
+    assert.equal((await f.store.audit()).ok, true);
+  });
+
+  test('group commit: when the commit itself fails, every transaction of the group fails and none is applied', async () => {
+    const f = billingFixture();
+    await f.manager.createAccount('a', { currency: 'EUR' });
+    f.store.db.pragma('foreign_keys = ON');
+    const credits = Array.from({ length: 5 }, (_, i) => f.manager.balanceUpdate({ caller: 'op', endUserIdentifier: 'a', referenceCode: `c${i}`, amount: '1' }));
+    // A foreign key checked only at COMMIT (deferred) makes the group's commit fail.
+    const dangling = f.store.transaction('write', async (tx) => {
+      f.store.db.pragma('defer_foreign_keys = ON');
+      await tx.insertBalance({ account: 'nobody', name: 'x', amount: 1n, expires: null });
+    });
+    const results = await Promise.allSettled([...credits, dangling]);
+    assert.deepEqual(results.map((r) => r.status), Array(6).fill('rejected'), JSON.stringify(results.map((r) => r.status)));
+    assert.match(String((results[0] as PromiseRejectedResult).reason), /FOREIGN KEY/i);
+    f.store.db.pragma('foreign_keys = OFF');
+    assert.equal((await f.manager.getBalance('a')).balances[0].amount, '0.00');
+    // The store goes on: a retry of the same request is applied now.
+    await f.manager.balanceUpdate({ caller: 'op', endUserIdentifier: 'a', referenceCode: 'c0', amount: '1' });
+    assert.equal((await f.manager.getBalance('a')).balances[0].amount, '1.00');
+  });
+
   test('audit finds balances that differ from their journal, broken running sums, negative balances, bad reservations', async () => {
     const f = billingFixture({ reservationIds: true });
     const m = f.manager;
@@ -107,3 +146,11 @@ describe('SqliteBillingStore', () => {
     await m.close();
   });
 });
+
+/** Counts the COMMITs the store's connection runs from now on. */
+function countCommits(store: SqliteBillingStore): () => number {
+  let n = 0;
+  const exec = store.db.exec.bind(store.db);
+  store.db.exec = ((sql: string) => { if (/^\s*COMMIT/i.test(sql)) n++; return exec(sql); }) as typeof store.db.exec;
+  return () => n;
+}

@@ -110,18 +110,37 @@ function voucherRow(r: Row): VoucherRow {
   };
 }
 
+/** A transaction waiting for its turn. */
+interface Queued {
+  readonly mode: TransactionMode;
+  readonly work: (tx: BillingTransaction) => Promise<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (reason: unknown) => void;
+}
+
+/** Transactions committed together at most (a bound on how long one batch holds the database). */
+const MAX_GROUP = 256;
+
 /**
  * The embedded billing store: better-sqlite3, WAL, synchronous=FULL (a committed transaction
- * survives the process being killed), each operation one transaction — `BEGIN IMMEDIATE` for
- * writes, so two processes on one file queue up instead of failing half-way. Integers are read
- * as bigint (amounts use all 64 bits); the connection's own defaults are left alone.
+ * survives the process being killed), writes under `BEGIN IMMEDIATE`, so two processes on one
+ * file queue up instead of failing half-way. Integers are read as bigint (amounts use all 64
+ * bits); the connection's own defaults are left alone.
+ *
+ * Group commit: the transactions requested while the event loop was busy (requests that arrived
+ * together, or during the previous commit's fsync) run one after the other inside one database
+ * transaction, each in its own savepoint, and are committed by one fsync. Each still succeeds
+ * or fails on its own (a failure rolls back its savepoint only), and none is answered before
+ * the commit that makes it durable; if that commit fails, every transaction of the group fails.
  */
 export class SqliteBillingStore implements BillingStore {
   readonly db: Database.Database;
   private readonly ownsDatabase: boolean;
   private readonly statements = new Map<string, Database.Statement>();
-  /** The transaction that runs last: the next one waits for it (one connection, one transaction). */
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly queue: Queued[] = [];
+  /** A group is due or running; close() waits for the queue to empty. */
+  private draining = false;
+  private readonly drained: (() => void)[] = [];
   private closed = false;
 
   /** A file path (created if missing; ':memory:' for a throw-away store) or an open database whose other tables are left alone. */
@@ -146,24 +165,53 @@ export class SqliteBillingStore implements BillingStore {
 
   transaction<T>(mode: TransactionMode, work: (tx: BillingTransaction) => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the billing store is closed'));
-    const run = async (): Promise<T> => {
-      if (this.closed) throw new Error('the billing store is closed');
-      this.db.exec(mode === 'write' ? 'BEGIN IMMEDIATE' : 'BEGIN');
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ mode, work, resolve: resolve as (value: unknown) => void, reject });
+      if (this.draining) return;
+      this.draining = true;
+      // After the I/O callbacks of this turn of the event loop: requests that arrived together join one group.
+      setImmediate(() => void this.drain());
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) await this.commitGroup(this.queue.splice(0, MAX_GROUP));
+    this.draining = false;
+    for (const done of this.drained.splice(0)) done();
+  }
+
+  private async commitGroup(group: Queued[]): Promise<void> {
+    const failAll = (err: unknown) => { for (const q of group) q.reject(err); };
+    if (this.closed) return failAll(new Error('the billing store is closed'));
+    try {
+      this.db.exec(group.some((q) => q.mode === 'write') ? 'BEGIN IMMEDIATE' : 'BEGIN');
+    } catch (err) {
+      return failAll(err);
+    }
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    for (const q of group) {
       const tx = new SqliteTransaction((sql) => this.statement(sql));
       try {
-        const result = await work(tx);
-        this.db.exec('COMMIT');
-        return result;
+        this.db.exec('SAVEPOINT orx_tx');
+        const value = await q.work(tx);
+        this.db.exec('RELEASE orx_tx');
+        outcomes.push({ ok: true, value });
       } catch (err) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
-        throw err;
+        // SQLite ends the whole transaction on some errors (disk full, I/O): the group is lost.
+        if (!this.db.inTransaction) return failAll(err);
+        this.db.exec('ROLLBACK TO orx_tx; RELEASE orx_tx');
+        outcomes.push({ ok: false, value: err });
       } finally {
         tx.end();
       }
-    };
-    const result = this.tail.then(run, run);
-    this.tail = result.catch(() => undefined);
-    return result;
+    }
+    try {
+      this.db.exec('COMMIT');
+    } catch (err) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      return failAll(err);
+    }
+    group.forEach((q, i) => (outcomes[i]!.ok ? q.resolve(outcomes[i]!.value) : q.reject(outcomes[i]!.value)));
   }
 
   async audit(): Promise<AuditReport> {
@@ -227,7 +275,7 @@ export class SqliteBillingStore implements BillingStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.tail;
+    if (this.draining) await new Promise<void>((resolve) => this.drained.push(resolve));
     this.closed = true;
     if (this.ownsDatabase) this.db.close();
   }

@@ -147,8 +147,10 @@ export type TransactionMode = 'read' | 'write';
 export interface BillingStore {
   /**
    * Runs `work` as one database transaction: committed when it resolves, rolled back when it
-   * throws. Write transactions of one store run one after the other. `work` must await only
-   * the transaction's own methods (it holds the database while it runs).
+   * throws; the promise settles once the outcome is durable. Transactions of one store run one
+   * after the other, in the order requested (a store may commit several together, each still
+   * succeeding or failing on its own). `work` must await only the transaction's own methods (it
+   * holds the database while it runs).
    */
   transaction<T>(mode: TransactionMode, work: (tx: BillingTransaction) => Promise<T>): Promise<T>;
   /**
