@@ -130,7 +130,7 @@ export function parseXmlTree(text: string, file: string, sink: DiagnosticSink): 
   });
   parser.on('doctype', () => {
     // DTDs can declare entities (billion laughs, external entities): refuse them outright.
-    fail(at(text.indexOf('<!DOCTYPE', markupEnd)), 'DOCTYPE declarations are not allowed in SCXML documents');
+    fail(at(text.indexOf('<!DOCTYPE', markupEnd)), 'DOCTYPE declarations are not allowed (a DTD could declare entities or fetch files)');
   });
   const endMarkup = () => { markupEnd = parser.position; };
   parser.on('xmldecl', endMarkup);
