@@ -346,6 +346,67 @@ describe('ixn:attach and ixn:detach; one session per interaction', () => {
   });
 });
 
+describe('ixn:associate', () => {
+  test('the owner hands the interaction to another session: B gets added + present, A deleted + notcontrolled, then associate.done', async () => {
+    const r = rig();
+    const b = r.start(ixnChart(`
+  <state id="b">
+    <transition event="interaction.present" target="has">
+      <log label="b.has" expr="_genesys.ixn.interactions[0].g_uid + ':' + _genesys.ixn.interactions[0].properties['OP-Session-ID']"/>
+    </transition>
+  </state>
+  <state id="has"><transition event="finish" target="end"/></state>
+  <final id="end"/>`, 'name="B"'));
+    const a = r.start(ixnChart(`
+  <datamodel><data id="other"/><data id="reqid"/></datamodel>
+  <state id="a">
+    <transition event="interaction.present" target="owned"/>
+  </state>
+  <state id="owned">
+    <onentry><ixn:associate requestid="reqid" interactionid="_genesys.ixn.interactions[0].g_uid" sessionid="other"/></onentry>
+    <transition event="interaction.associate.done" target="handed">
+      <log label="a.done" expr="(_event.data.requestid === reqid) + ' ' + _event.data.sessionid + ' ' + _genesys.ixn.interactions.length"/>
+    </transition>
+  </state>
+  <state id="handed">
+    <!-- no longer the owner: a second associate fails -->
+    <onentry><ixn:associate interactionid="_event.data.interactionid" sessionid="other"/></onentry>
+    <transition event="error.interaction.associate" target="end"><log label="a.again" expr="_event.data.error"/></transition>
+  </state>
+  <final id="end"/>`, 'name="A"'), { other: b.id });
+    await r.settle();
+    const call = r.call();
+    await r.settle();
+    assert.equal((await a.done).final, 'end');
+    assert.equal(r.ixn.ownerOf(call.callId), b.id);
+    assert.deepEqual(r.logged('b.has'), [`${call.callId}:${b.id}`]);
+    assert.deepEqual(r.logged('a.done'), [`true ${b.id} 0`]);
+    assert.deepEqual(r.logged('a.again'), ['invalidstate']);
+    assert.deepEqual(only(r.names(a), ['interaction.*', 'error.*']), [
+      'interaction.added', 'interaction.present', 'interaction.deleted', 'interaction.notcontrolled', 'interaction.associate.done',
+      'error.interaction.associate',
+    ]);
+    assert.deepEqual(only(r.names(b), ['interaction.*']), ['interaction.added', 'interaction.present']);
+    b.send('finish');
+    assert.equal((await b.done).final, 'end');
+  });
+
+  test('to a session that does not run: error.interaction.associate "invalidargument", the interaction stays', async () => {
+    const r = rig();
+    const { result, session, callId } = await run(r, control(`
+    <state id="main">
+      <onentry><ixn:associate interactionid="ixnid" sessionid="'no-such-session'"/></onentry>
+      <transition event="error.interaction.associate" target="end"><log label="error" expr="_event.data"/></transition>
+    </state>`));
+    assert.equal(result?.final, 'end');
+    const [error] = r.logged('error') as any[];
+    assert.equal(error.error, 'invalidargument');
+    assert.match(error.description, /no-such-session/);
+    assert.equal(session.isDone, true);
+    assert.equal(r.ixn.ownerOf(callId), undefined, 'it stayed with the session until that ended');
+  });
+});
+
 describe('ixn:hold and ixn:retrieve', () => {
   test('hold then retrieve a party: voice.hold.done, voice.retrieve.done, the call state follows', async () => {
     const r = rig();

@@ -27,6 +27,7 @@ export const IXN_ACTIONS: readonly IxnActionSpec[] = [
   { element: 'terminate', prefix: 'interaction', action: 'terminate', required: ['interactionid'], optional: ['reason', 'resource', 'hints'] },
   { element: 'attach', prefix: 'interaction', action: 'attach', required: ['interactionid'], optional: ['hints'] },
   { element: 'detach', prefix: 'interaction', action: 'detach', required: ['interactionid'], optional: ['hints'] },
+  { element: 'associate', prefix: 'interaction', action: 'associate', required: ['interactionid', 'sessionid'], optional: ['hints'] },
   { element: 'hold', prefix: 'voice', action: 'hold', required: ['interactionid'], optional: ['resource', 'hints'] },
   { element: 'retrieve', prefix: 'voice', action: 'retrieve', required: ['interactionid'], optional: ['resource', 'hints'] },
   { element: 'transfer', prefix: 'voice', action: 'transfer', required: ['interactionid', 'to'], optional: ['resource', 'hints'] },

@@ -309,6 +309,23 @@ export class IxnModule implements EngineModule {
         this.release(call.callId);
         return;
       }
+      case 'associate': {
+        // ORS: the owning session hands the interaction to another session, which gets
+        // interaction.added and interaction.present; then this one gets interaction.deleted
+        // and interaction.notcontrolled.
+        const { call } = this.voiceCall(interactionid);
+        if (this.owner.get(call.callId) !== request.sessionId) throw new ActionError('invalidstate', `interaction ${call.callId} is not controlled by this session`);
+        const target = this.engine.session(String(v.sessionid));
+        if (!target || target.isDone) throw new ActionError('invalidargument', `no running session has the id '${String(v.sessionid)}'`);
+        if (target.id === request.sessionId) return { sessionid: target.id };
+        this.owner.set(call.callId, target.id);
+        this.notify(target, 'interaction.added', { interactionid: call.callId });
+        this.notify(target, 'interaction.present', { interactionid: call.callId });
+        const source = this.engine.session(request.sessionId);
+        this.notify(source, 'interaction.deleted', { interactionid: call.callId });
+        this.notify(source, 'interaction.notcontrolled', { interactionid: call.callId });
+        return { sessionid: target.id };
+      }
       case 'hold': case 'retrieve': {
         const { adapter, call, thisDn } = this.adapterFor(interactionid, v.resource);
         await adapter[request.spec.element]({ callId: call.callId, dn: thisDn });
