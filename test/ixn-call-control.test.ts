@@ -4,7 +4,7 @@
 // simulated switch's request log.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Session, SessionResult } from '../src/index.js';
+import { createEngine, type Session, type SessionResult } from '../src/index.js';
 import { ixnChart, only, rig, type Rig } from './ixn-harness.js';
 
 /**
@@ -404,6 +404,58 @@ describe('ixn:associate', () => {
     assert.match(error.description, /no-such-session/);
     assert.equal(session.isDone, true);
     assert.equal(r.ixn.ownerOf(callId), undefined, 'it stayed with the session until that ended');
+  });
+});
+
+describe('ownership across a snapshot and a restore in another engine (the switch keeps its calls)', () => {
+  const strategy = ixnChart(`
+  <datamodel><data id="ixnid"/></datamodel>
+  <state id="wait">
+    <transition event="interaction.present" target="owned"><assign location="ixnid" expr="_event.data.interactionid"/></transition>
+  </state>
+  <state id="owned">
+    <transition event="route"><ixn:redirect interactionid="ixnid" to="'9000'"/></transition>
+    <transition event="interaction.redirect.done" target="routed"><log label="seen" expr="_genesys.ixn.interactions[0].g_uid"/></transition>
+    <transition event="interaction.notcontrolled" target="lost"><log label="left" expr="_genesys.ixn.interactions.length"/></transition>
+    <transition event="error.*" target="failed"><log label="error" expr="_event.data"/></transition>
+  </state>
+  <final id="routed"/><final id="lost"/><final id="failed"/>`);
+
+  async function savedWhileOwning() {
+    const r = rig();
+    const session = r.start(strategy);
+    const call = r.call();
+    await r.settle();
+    assert.deepEqual(session.configuration, ['owned']);
+    const snapshot = JSON.parse(JSON.stringify(session.snapshot()));
+    assert.deepEqual(snapshot.modules.ixn, { owned: [call.callId], visible: [call.callId] });
+    session.detach(); // the first engine goes away without letting go of its interactions
+    const b = createEngine({ clock: r.clock, adapters: r.sims });
+    const chart = b.load(strategy).chart!;
+    return { r, b, chart, snapshot, callId: call.callId };
+  }
+
+  test('the restored session controls its interaction again and can route it', async () => {
+    const { r, b, chart, snapshot, callId } = await savedWhileOwning();
+    const restored = b.restore(snapshot, { chart });
+    assert.equal(b.service<{ ownerOf(id: string): string | undefined }>('ixn')!.ownerOf(callId), restored.id);
+    assert.equal(restored.evaluateExpression('_genesys.ixn.interactions[0].g_uid'), callId);
+    restored.send('route');
+    const result = await restored.done;
+    assert.equal(result.final, 'routed', JSON.stringify(r.logged('error')));
+    assert.ok(r.requests('redirect').some((q) => q.callId === callId));
+    await b.close();
+  });
+
+  test('an interaction that ended meanwhile: the restored session gets interaction.deleted and interaction.notcontrolled', async () => {
+    const { r, b, chart, snapshot, callId } = await savedWhileOwning();
+    await r.sim.release({ callId, dn: null });
+    await r.settle();
+    const restored = b.restore(snapshot, { chart });
+    assert.equal(b.service<{ ownerOf(id: string): string | undefined }>('ixn')!.ownerOf(callId), undefined);
+    const result = await restored.done;
+    assert.equal(result.final, 'lost');
+    await b.close();
   });
 });
 

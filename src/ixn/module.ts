@@ -65,6 +65,7 @@ export class IxnModule implements EngineModule {
         _genesys: (session) => this.defineGenesys(session),
       },
       beforeEvent: (session, event) => this.beforeEvent(session, event),
+      persist: { key: 'ixn', save: (session) => this.saveOwnership(session), restore: (session, saved) => this.restoreOwnership(session, saved) },
       sessionEnded: (session) => {
         for (const [callId, sid] of this.owner) if (sid === session.id) this.owner.delete(callId);
         for (const [ref, r] of this.privateRequests) if (r.sessionId === session.id) this.privateRequests.delete(ref);
@@ -155,6 +156,41 @@ export class IxnModule implements EngineModule {
   }
 
   /* ---------- ownership ---------- */
+
+  /** For the session's snapshot: the interactions it controls, and those its chart has seen (_genesys.ixn.interactions). */
+  private saveOwnership(session: Session): { owned: string[]; visible: string[] } {
+    const owned = [...this.owner].filter(([, sid]) => sid === session.id).map(([callId]) => callId);
+    return { owned, visible: [...(this.views.get(session)?.visible ?? [])] };
+  }
+
+  /**
+   * A restored session controls its interactions again, if they still exist and no other
+   * session took them meanwhile; it learns of those it lost (interaction.deleted, then
+   * interaction.notcontrolled), and its _genesys.ixn.interactions shows what it had seen.
+   */
+  private restoreOwnership(session: Session, saved: unknown): void {
+    if (saved === undefined || session.chart.datamodel !== 'ecmascript') return;
+    const strings = (v: unknown): string[] | null => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : null);
+    const owned = strings((saved as { owned?: unknown } | null)?.owned);
+    const visible = strings((saved as { visible?: unknown } | null)?.visible);
+    if (!owned || !visible) {
+      this.engine.warn(`ixn: the snapshot of session ${session.id} has no valid interaction list; it controls none`, { session: session.id });
+      return;
+    }
+    const lost: string[] = [];
+    for (const callId of owned) {
+      const current = this.owner.get(callId);
+      if (this.findCall(callId) && (current === undefined || current === session.id)) this.owner.set(callId, session.id);
+      else lost.push(callId);
+    }
+    const view: SessionView = { visible: visible.filter((id) => this.owner.get(id) === session.id) };
+    this.views.set(session, view);
+    if (view.visible.length > 0) this.publish(session, view);
+    for (const callId of lost) {
+      this.notify(session, 'interaction.deleted', { interactionid: callId });
+      this.notify(session, 'interaction.notcontrolled', { interactionid: callId });
+    }
+  }
 
   /** Give an interaction to a session: it gets interaction.added and interaction.present. */
   attach(session: Session, callId: string): void {

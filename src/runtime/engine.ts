@@ -87,6 +87,16 @@ export interface SessionHooks {
    * them again). The names of `variables` are reserved too.
    */
   readonly reservedVariables?: readonly string[];
+  /**
+   * What the module keeps of a session across a snapshot: `save` returns JSON-compatible data
+   * (stored under `key` in the snapshot's `modules`), `restore` gets it back once the restored
+   * session has its datamodel, configuration and queues (undefined when the snapshot has none).
+   */
+  readonly persist?: {
+    readonly key: string;
+    save(session: Session): unknown;
+    restore(session: Session, saved: unknown): void;
+  };
 }
 
 /** A module: actions, services and hooks installed on one engine (no process-wide state). */

@@ -385,7 +385,14 @@ export class Session implements AlgorithmHost {
       })),
       cancelledInvokes: [...this.cancelledInvokes],
       pendingActions: [...this.pendingActions.values()],
+      modules: this.moduleSnapshots(),
     };
+  }
+
+  private moduleSnapshots(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const h of this.engine.hooks) if (h.persist) out[h.persist.key] = h.persist.save(this);
+    return out;
   }
 
   /**
@@ -443,6 +450,7 @@ export class Session implements AlgorithmHost {
         description: 'the engine restarted before the outcome of this request arrived',
       }));
     }
+    for (const h of this.engine.hooks) if (h.persist) h.persist.restore(this, snapshot.modules?.[h.persist.key]);
     this.dirty = false;
     // Scheduled even with nothing queued: a virtual clock advances only while the engine drains.
     this.engine.schedule(this);

@@ -43,6 +43,8 @@ export interface SessionSnapshot {
   readonly cancelledInvokes: readonly string[];
   /** Asynchronous actions (ixn, billing) still waiting for their outcome. */
   readonly pendingActions: readonly PendingAction[];
+  /** What the engine's modules keep of the session (SessionHooks.persist), by module key; absent in older snapshots. */
+  readonly modules?: Readonly<Record<string, unknown>>;
 }
 
 export interface PendingAction {
