@@ -105,6 +105,21 @@ describe('run-scxml billing', () => {
     }
   });
 
+  test('add-balance: new empty balances on an existing account, which can then be credited', async () => {
+    const dir = tempDir();
+    await billing(dir, 'create-account', 'u', '--currency', 'EUR', '--balance', 'data');
+    let r = await billing(dir, 'add-balance', 'u', '--balance', 'bonus', '--balance', 'roaming');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "account u now has the balances: the default balance, balance 'bonus', balance 'data', balance 'roaming'\n");
+    r = await billing(dir, 'credit', 'u', '1', '--balance', 'bonus');
+    assert.equal(r.code, 0, r.stderr);
+    r = await billing(dir, 'add-balance', 'u', '--balance', 'data', '--json');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /u already has a balance named 'data' \(balance-exists\)/);
+    r = await billing(dir, 'balance', 'u', '--json');
+    assert.deepEqual(JSON.parse(r.stdout).balances.map((b: { name: string; amount: string }) => `${b.name}=${b.amount}`), ['=0.00', 'bonus=1.00', 'data=0.00', 'roaming=0.00']);
+  });
+
   test('failures exit 1 with the reason; usage errors exit 2; --help exits 0', async () => {
     const dir = tempDir();
     let r = await billing(dir, 'balance', 'nobody');
@@ -119,6 +134,8 @@ describe('run-scxml billing', () => {
       [['credit', 'ghost', '1'], /no account for ghost \(unknown-account\)/],
       [['credit', 'u', '--', '-1'], /0\.00 EUR available, less than 1\.00 EUR \(insufficient-funds\)/],
       [['statement', 'u', '--since', 'last week'], /since must be a date/],
+      [['add-balance', 'u', '--balance', ''], /u already has a balance named '' \(balance-exists\)/],
+      [['add-balance', 'ghost', '--balance', 'x'], /no account for ghost \(unknown-account\)/],
     ] as const) {
       r = await billing(dir, ...args);
       assert.equal(r.code, 1, args.join(' '));
@@ -135,6 +152,7 @@ describe('run-scxml billing', () => {
       [['credit', 'u', '1', '--expires-days', 'soon'], /--expires-days must be a whole number/],
       [['credit', 'u', '1', '--balance', 'a', '--balance', 'b'], /--balance may be given once/],
       [['voucher', 'V', '1'], /needs --currency/],
+      [['add-balance', 'u'], /add-balance needs --balance/],
     ] as const) {
       r = await billing(dir, ...args);
       assert.equal(r.code, 2, args.join(' '));

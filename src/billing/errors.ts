@@ -11,6 +11,7 @@ export const BILLING_ERROR_KINDS = {
   'amount-overflow': { meaning: 'The operation would take a balance or a reservation beyond a signed 64-bit count of minor units.', variables: ['endUserIdentifier', 'balanceType'] },
   'account-exists': { meaning: 'createAccount for an end user who already has an account.', variables: ['endUserIdentifier'] },
   'unknown-account': { meaning: 'No account for this end user.', variables: ['endUserIdentifier'] },
+  'balance-exists': { meaning: 'addBalance with a name the account already has a balance under.', variables: ['endUserIdentifier', 'balanceType'] },
   'unknown-balance': { meaning: 'The account has no balance of this name (the default balance is named "").', variables: ['endUserIdentifier', 'balanceType'] },
   'currency-mismatch': { meaning: 'The request (or voucher) names a currency other than the account\'s, or split payers hold different currencies.', variables: ['requested currency', 'account currency'] },
   'insufficient-funds': { meaning: 'The balance\'s available credit (its amount less what open reservations hold) does not cover the amount.', variables: ['endUserIdentifier', 'balanceType', 'requested', 'available'] },

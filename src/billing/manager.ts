@@ -103,6 +103,19 @@ export class BillingManager {
     });
   }
 
+  /** A new, empty balance on an existing account (named balances hold, for instance, bonus credit apart from the default one). */
+  async addBalance(endUserIdentifier: string, balanceType: string): Promise<AccountView> {
+    const id = requiredId('endUserIdentifier', endUserIdentifier);
+    const name = balanceName(balanceType, 'balanceType');
+    return this.store.transaction('write', async (tx) => {
+      const now = this.now();
+      const loaded = await this.load(tx, id, now, false);
+      if (loaded.balances.has(name)) throw new BillingError('balance-exists', `${id} already has a balance named '${name}'`, [id, name]);
+      await tx.insertBalance({ account: id, name, amount: 0n, expires: null });
+      return this.accountView(await this.load(tx, id, now, false), now);
+    });
+  }
+
   async getAccount(endUserIdentifier: string): Promise<AccountView> {
     const id = requiredId('endUserIdentifier', endUserIdentifier);
     return this.store.transaction('read', async (tx) => {

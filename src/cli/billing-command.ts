@@ -11,6 +11,7 @@ export const BILLING_HELP = `run-scxml billing — operator commands on the bill
 
 Usage:
   run-scxml billing create-account <endUser> --currency EUR [--balance name]…
+  run-scxml billing add-balance <endUser> --balance name…
   run-scxml billing credit <endUser> <amount> [--balance name] [--reference r] [--expires-days n] [--description text]
   run-scxml billing voucher <id> <amount> --currency C [--pin p] [--balance name] [--validity-days n]
   run-scxml billing balance <endUser>
@@ -21,6 +22,7 @@ Usage:
 Commands:
   create-account  an account in one ISO 4217 currency, with the default balance ("") and the
                   named ones (--balance repeats)
+  add-balance     new, empty named balances on an existing account (--balance repeats)
   credit          add the amount (a decimal: 10, 2.50) to a balance (default: the default one);
                   a negative amount (after --: credit u -- -2.50) debits what is available.
                   --expires-days: the credit is valid at least that many days from now.
@@ -51,6 +53,7 @@ class UsageError extends Error {}
 
 const COMMANDS: Record<string, { readonly args: readonly string[]; readonly creates: boolean }> = {
   'create-account': { args: ['endUser'], creates: true },
+  'add-balance': { args: ['endUser'], creates: false },
   credit: { args: ['endUser', 'amount'], creates: false },
   voucher: { args: ['id', 'amount'], creates: true },
   balance: { args: ['endUser'], creates: false },
@@ -90,9 +93,9 @@ export async function billingMain(argv: readonly string[], out: (line: string) =
     return EXIT_BILLING_OK;
   }
   const [command, ...args] = positionals;
-  if (command === undefined) return usage(err, 'a command is required (create-account, credit, voucher, balance, statement, accounts, audit)');
+  if (command === undefined) return usage(err, 'a command is required (create-account, add-balance, credit, voucher, balance, statement, accounts, audit)');
   const spec = COMMANDS[command];
-  if (!spec) return usage(err, `unknown command '${command}' (create-account, credit, voucher, balance, statement, accounts, audit)`);
+  if (!spec) return usage(err, `unknown command '${command}' (create-account, add-balance, credit, voucher, balance, statement, accounts, audit)`);
   if (args.length !== spec.args.length) {
     return usage(err, `${command} takes ${spec.args.length ? spec.args.map((a) => `<${a}>`).join(' ') : 'no arguments'}, got ${args.length} argument(s)`);
   }
@@ -118,6 +121,14 @@ export async function billingMain(argv: readonly string[], out: (line: string) =
         if (values.currency === undefined) throw new UsageError('create-account needs --currency (an ISO 4217 code such as EUR)');
         const view = await manager.createAccount(args[0], { currency: values.currency, balances: values.balance ?? [] });
         print(view, () => [`created account ${view.endUserIdentifier} in ${view.currency}, balances: ${view.balances.map((b) => balanceLabel(b.name)).join(', ')}`]);
+        return EXIT_BILLING_OK;
+      }
+      case 'add-balance': {
+        if (!values.balance?.length) throw new UsageError('add-balance needs --balance <name> (once per balance to add)');
+        const views = [];
+        for (const name of values.balance) views.push(await manager.addBalance(args[0], name));
+        const view = views[views.length - 1]!;
+        print(view, () => [`account ${view.endUserIdentifier} now has the balances: ${view.balances.map((b) => balanceLabel(b.name)).join(', ')}`]);
         return EXIT_BILLING_OK;
       }
       case 'credit': {

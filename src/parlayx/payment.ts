@@ -20,6 +20,7 @@ const FAULT_OF: Record<BillingErrorKind, FaultId> = {
   'account-exists': 'SVC0002',
   'unknown-account': 'SVC0002',
   'unknown-balance': 'SVC0002',
+  'balance-exists': 'SVC0002',
   'insufficient-funds': 'POL1001',
   'balance-expired': 'POL1002',
   'unknown-reservation': 'SVC0002',
