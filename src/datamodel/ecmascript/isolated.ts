@@ -4,7 +4,7 @@ import type { ScxmlEvent } from '../../model/event.js';
 import {
   EvaluationError, SandboxFailure, type ChartDataModel, type DataModelOptions, type ForeachSnapshot, type SessionDataModel, type SystemVariables,
 } from '../datamodel.js';
-import { expressionText, locationRoot, scriptDeclarations } from './analyse.js';
+import { expressionText, locationRoot, parseExpression, scriptDeclarations } from './analyse.js';
 import { DEFAULT_SANDBOX_LIMITS, hostAnswer, MAX_STACK_BYTES, runawayMessage, type SandboxLimits } from './sandbox-common.js';
 import { xmldomBundleSource } from './xmldom-bundle.js';
 import { XmlDocumentValue } from '../xml-value.js';
@@ -151,12 +151,25 @@ const BOOTSTRAP = `(function (In, overBudget, budgetMessage, pullEvent) {
   };
 })`;
 
-interface Compiled {
-  readonly fn: QuickJSHandle | null;
+/**
+ * What a CodeRef becomes in every session of the chart, worked out once per chart: the code
+ * QuickJS compiles (a function), or why it cannot be compiled; for a location, its root.
+ */
+interface Source {
+  readonly code: string | null;
   readonly error: string | null;
   readonly root?: string;
-  readonly vars?: readonly string[];
 }
+
+/** `<assign location expr>` as one function: see IsolatedEcmaScriptChartModel.fusedSource. */
+interface FusedSource {
+  readonly exprId: number;
+  readonly code: string | null;
+}
+
+/** The parameter of a location's function: names starting with __orx_ are the engine's (as in the fast sandbox). */
+const VALUE = '__orx_v';
+const STAGE = '__orx_s';
 
 /**
  * The ECMAScript datamodel in `isolated` mode: one QuickJS runtime per session, with a memory
@@ -165,6 +178,8 @@ interface Compiled {
  */
 export class IsolatedEcmaScriptChartModel implements ChartDataModel {
   readonly limits: SandboxLimits;
+  private readonly sources = new Map<number, Source>();
+  private readonly fused = new Map<number, FusedSource>();
   constructor(readonly chart: CompiledChart, options: DataModelOptions) {
     if (!quickjs) throw new Error('the isolated sandbox is not loaded: await engine.ready() before starting sessions');
     this.limits = { ...DEFAULT_SANDBOX_LIMITS, ...options.limits };
@@ -172,13 +187,91 @@ export class IsolatedEcmaScriptChartModel implements ChartDataModel {
   createSession(system: SystemVariables): SessionDataModel {
     return new IsolatedSession(this, quickjs!, system);
   }
+
+  /**
+   * The function a CodeRef compiles to. Functions are arrows (no prototype object to allocate,
+   * and `this` is the global object, as it was in the function called without one):
+   *  - expr: its value; cond: 1 or 0 (a number is cheaper to read across than a boolean);
+   *  - location: `(v) => root declared ? (location = v, 0) : 1`: the declared check and the
+   *    assignment in one call.
+   * The code of expressions is wrapped in parentheses on lines of their own, so that a trailing
+   * `// comment` cannot swallow the rest.
+   */
+  source(ref: CodeRef): Source {
+    let s = this.sources.get(ref.id);
+    if (s) return s;
+    try {
+      const text = expressionText(ref.source);
+      switch (ref.kind) {
+        case 'expr': s = { code: `(() => (\n${text}\n))`, error: null }; break;
+        case 'cond': s = { code: `(() => (\n${text}\n) ? 1 : 0)`, error: null }; break;
+        case 'location': {
+          const root = locationRoot(ref.source);
+          // `this`, in an arrow at the top level, is the global object itself (chart code can
+          // rebind the name globalThis, not this).
+          s = { code: `((${VALUE}) => ${JSON.stringify(root)} in this ? ((\n${text}\n) = ${VALUE}, 0) : 1)`, error: null, root };
+          break;
+        }
+        case 'script':
+          scriptDeclarations(ref.source); // a syntax check: the script itself is run as it is
+          s = { code: null, error: null };
+          break;
+      }
+    } catch (err) {
+      s = { code: null, error: (err as Error).message };
+    }
+    this.sources.set(ref.id, s);
+    return s;
+  }
+
+  /**
+   * `<assign location expr>` as one function, so that an event's assignment is one call into
+   * QuickJS, not three (evaluate, is the root declared, assign): it evaluates the expression,
+   * checks the root and assigns, and answers 0, or 1 when the root is not declared. A closure
+   * variable tells which of the two ran when it threw (read by a second function, only then),
+   * so that the error names the expression or the location, as separate calls did. Only when
+   * both are single expressions (acorn says so): their text is then safe to put side by side;
+   * otherwise the separate functions are used (and report whatever is wrong, as they always did).
+   */
+  fusedSource(location: CodeRef, expr: CodeRef): string | null {
+    let f = this.fused.get(location.id);
+    if (f && f.exprId === expr.id) return f.code;
+    let code: string | null = null;
+    const loc = this.source(location);
+    if (loc.code !== null && this.source(expr).code !== null) {
+      try {
+        parseExpression(expr.source);
+        const value = expressionText(expr.source), target = expressionText(location.source);
+        code = `((${STAGE}) => [() => { ${STAGE} = 0; const ${VALUE} = (\n${value}\n); ${STAGE} = 1; ` +
+          `return ${JSON.stringify(loc.root)} in this ? ((\n${target}\n) = ${VALUE}, 0) : 1; }, () => ${STAGE}])(0)`;
+      } catch {
+        code = null;
+      }
+    }
+    f = { exprId: expr.id, code };
+    this.fused.set(location.id, f);
+    return code;
+  }
+}
+
+interface Fused {
+  readonly exprId: number;
+  /** Evaluates, checks the root, assigns: 0, or 1 when the root is not declared. */
+  readonly fn: QuickJSHandle;
+  /** After `fn` threw: 0 when the expression threw, 1 when the assignment did. */
+  readonly stage: QuickJSHandle;
 }
 
 class IsolatedSession implements SessionDataModel {
   private readonly runtime: QuickJSRuntime;
   private readonly vm: QuickJSContext;
   private readonly api: QuickJSHandle;
-  private readonly compiled = new Map<number, Compiled>();
+  /** Each CodeRef's function in this runtime (by CodeRef id), or why it does not compile. */
+  private readonly compiled = new Map<number, QuickJSHandle | string>();
+  /** The fused `<assign location expr>` functions, by location id: see IsolatedEcmaScriptChartModel.fusedSource. */
+  private readonly fused = new Map<number, Fused | null>();
+  /** The API's functions, fetched from it once each. */
+  private readonly apiFns = new Map<string, QuickJSHandle>();
   private readonly builtins: ReadonlySet<string>;
   private deadline = Infinity;
   /** Why the runtime broke, once it has; it is then neither used nor disposed. */
@@ -221,46 +314,39 @@ class IsolatedSession implements SessionDataModel {
 
   /* ---------- code ---------- */
 
-  private compile(ref: CodeRef): Compiled {
+  /** The function `ref` compiles to in this runtime, or why it does not compile. */
+  private compile(ref: CodeRef): QuickJSHandle | string {
     let c = this.compiled.get(ref.id);
-    if (c) return c;
-    let code: string;
-    const extra: { root?: string; vars?: string[] } = {};
-    try {
-      switch (ref.kind) {
-        case 'expr': code = `(function () { return (\n${expressionText(ref.source)}\n); })`; break;
-        case 'cond': code = `(function () { return !!(\n${expressionText(ref.source)}\n); })`; break;
-        case 'location':
-          extra.root = locationRoot(ref.source);
-          code = `(function (v) { (\n${expressionText(ref.source)}\n) = v; })`;
-          break;
-        case 'script':
-          extra.vars = scriptDeclarations(ref.source).vars;
-          code = '';
-          break;
-      }
-    } catch (err) {
-      c = { fn: null, error: (err as Error).message };
-      this.compiled.set(ref.id, c);
-      return c;
-    }
-    if (ref.kind === 'script') c = { fn: null, error: null, ...extra };
+    if (c !== undefined) return c;
+    const source = this.model.source(ref);
+    if (source.code === null) c = source.error ?? 'not an expression';
     else {
-      const r = this.guard(() => this.vm.evalCode(code, ref.loc.file));
+      const r = this.guard(() => this.vm.evalCode(source.code!, ref.loc.file));
       if (r.error) {
-        c = { fn: null, error: this.errorText(r.error) };
+        c = this.errorText(r.error);
         r.error.dispose();
-      } else c = { fn: r.value, error: null, ...extra };
+      } else c = r.value;
     }
     this.compiled.set(ref.id, c);
     return c;
   }
 
   /** Call into the VM, turning an exception, an interrupt or an out-of-memory into an EvaluationError. */
-  private call(fn: QuickJSHandle, ref: CodeRef | null, ...args: QuickJSHandle[]): QuickJSHandle {
-    const r = this.guard(() => this.vm.callFunction(fn, this.vm.undefined, ...args));
+  private call(fn: QuickJSHandle, ref: CodeRef | null, arg?: QuickJSHandle): QuickJSHandle {
+    const r = this.enter(fn, arg);
     if (r.error) throw this.failure(r.error, ref);
     return r.value;
+  }
+
+  /** One call into the VM, as `guard` (below) does it, without a closure per call. */
+  private enter(fn: QuickJSHandle, arg?: QuickJSHandle, args?: QuickJSHandle[]): ReturnType<QuickJSContext['callFunction']> {
+    if (this.broken || this.runaway) this.refuse();
+    try {
+      return args ? this.vm.callFunction(fn, this.vm.undefined, args)
+        : arg ? this.vm.callFunction(fn, this.vm.undefined, arg) : this.vm.callFunction(fn, this.vm.undefined);
+    } catch (err) {
+      throw this.breaks(err);
+    }
   }
 
   /**
@@ -269,14 +355,22 @@ class IsolatedSession implements SessionDataModel {
    * session ends and the runtime is never touched again.
    */
   private guard<T>(enter: () => T): T {
-    if (this.broken) throw new SandboxFailure(`the isolated sandbox of this session broke earlier: ${this.broken}`);
-    if (this.runaway) throw new SandboxFailure(`the isolated sandbox of this session was stopped earlier: ${this.runaway}`);
+    if (this.broken || this.runaway) this.refuse();
     try {
       return enter();
     } catch (err) {
-      this.broken = (err as Error)?.message ?? String(err);
-      throw new SandboxFailure(`the isolated sandbox broke (${this.broken}); the session cannot continue`);
+      throw this.breaks(err);
     }
+  }
+
+  private refuse(): never {
+    if (this.broken) throw new SandboxFailure(`the isolated sandbox of this session broke earlier: ${this.broken}`);
+    throw new SandboxFailure(`the isolated sandbox of this session was stopped earlier: ${this.runaway}`);
+  }
+
+  private breaks(err: unknown): SandboxFailure {
+    this.broken = (err as Error)?.message ?? String(err);
+    return new SandboxFailure(`the isolated sandbox broke (${this.broken}); the session cannot continue`);
   }
 
   private failure(errorHandle: QuickJSHandle, ref: CodeRef | null): EvaluationError {
@@ -314,13 +408,19 @@ class IsolatedSession implements SessionDataModel {
   }
 
   private callApiNow(name: string, ...args: (string | number | undefined | QuickJSHandle)[]): QuickJSHandle {
-    const fn = this.vm.getProp(this.api, name);
-    const handles = args.map((a) => (typeof a === 'string' ? this.vm.newString(a) : typeof a === 'number' ? this.vm.newNumber(a) : a === undefined ? this.vm.undefined : a));
+    let fn = this.apiFns.get(name);
+    if (!fn) {
+      fn = this.guard(() => this.vm.getProp(this.api, name));
+      this.apiFns.set(name, fn);
+    }
+    const vm = this.vm;
+    const handles = args.map((a) => (typeof a === 'string' ? vm.newString(a) : typeof a === 'number' ? vm.newNumber(a) : a === undefined ? vm.undefined : a));
     try {
-      return this.call(fn, null, ...handles);
+      const r = this.enter(fn, undefined, handles);
+      if (r.error) throw this.failure(r.error, null);
+      return r.value;
     } finally {
-      fn.dispose();
-      handles.forEach((h, i) => { if (typeof args[i] === 'string' || typeof args[i] === 'number') h.dispose(); });
+      for (let i = 0; i < args.length; i++) if (typeof args[i] === 'string' || typeof args[i] === 'number') handles[i].dispose();
     }
   }
 
@@ -379,14 +479,22 @@ class IsolatedSession implements SessionDataModel {
   }
 
   private evaluateHandle(ref: CodeRef): QuickJSHandle {
-    const c = this.compile(ref);
-    if (!c.fn) throw new EvaluationError(`'${ref.source}': ${c.error ?? 'not an expression'}`, ref);
-    return this.call(c.fn, ref);
+    const fn = this.compile(ref);
+    if (typeof fn === 'string') throw new EvaluationError(`'${ref.source}': ${fn}`, ref);
+    return this.call(fn, ref);
   }
 
   test(ref: CodeRef): boolean {
+    if (ref.kind !== 'cond') {
+      const h = this.evaluateHandle(ref);
+      try {
+        return Boolean(this.fromVm(h));
+      } finally {
+        h.dispose();
+      }
+    }
     const h = this.evaluateHandle(ref);
-    const result = ref.kind === 'cond' ? this.vm.dump(h) === true : Boolean(this.fromVm(h));
+    const result = this.vm.getNumber(h) === 1;
     h.dispose();
     return result;
   }
@@ -401,19 +509,74 @@ class IsolatedSession implements SessionDataModel {
   }
 
   assignExpression(location: CodeRef, expr: CodeRef): void {
-    const handle = this.evaluateHandle(expr);
+    const f = this.fusedFor(location, expr);
+    if (!f) {
+      const handle = this.evaluateHandle(expr);
+      try {
+        this.assignHandle(location, handle);
+      } finally {
+        handle.dispose();
+      }
+      return;
+    }
+    const r = this.enter(f.fn);
+    if (r.error) throw this.failure(r.error, this.stageOf(f) === 0 ? expr : location);
+    const answer = this.vm.getNumber(r.value);
+    r.value.dispose();
+    if (answer === 1) throw this.undeclared(location);
+  }
+
+  /** The fused function of this assignment (compiled on first use), or null when it has none. */
+  private fusedFor(location: CodeRef, expr: CodeRef): Fused | null {
+    let f = this.fused.get(location.id);
+    if (f !== undefined && (f === null || f.exprId === expr.id)) return f;
+    f = null;
+    const code = this.model.fusedSource(location, expr);
+    if (code !== null) {
+      const r = this.guard(() => this.vm.evalCode(code, location.loc.file));
+      if (r.error) r.error.dispose(); // the separate functions will tell what is wrong
+      else {
+        const pair = r.value;
+        f = { exprId: expr.id, fn: this.guard(() => this.vm.getProp(pair, 0)), stage: this.guard(() => this.vm.getProp(pair, 1)) };
+        pair.dispose();
+      }
+    }
+    this.fused.set(location.id, f);
+    return f;
+  }
+
+  /** Which part of a fused assignment threw: 0 the expression, 1 the location (the expression, if that cannot be told). */
+  private stageOf(f: Fused): number {
+    // The deadline may have passed (an interrupt is what threw): this read is not chart code.
+    const deadline = this.deadline;
+    this.deadline = Infinity;
     try {
-      this.assignHandle(location, handle);
+      const r = this.enter(f.stage);
+      if (r.error) {
+        r.error.dispose();
+        return 0;
+      }
+      const stage = this.vm.getNumber(r.value);
+      r.value.dispose();
+      return stage;
+    } catch {
+      return 0;
     } finally {
-      handle.dispose();
+      this.deadline = deadline;
     }
   }
 
   private assignHandle(location: CodeRef, handle: QuickJSHandle): void {
-    const c = this.compile(location);
-    if (!c.fn) throw new EvaluationError(`'${location.source}' is not a valid location: ${c.error}`, location);
-    if (!this.isDeclared(c.root!)) throw new EvaluationError(`cannot assign to '${location.source.trim()}': '${c.root}' is not declared`, location);
-    this.call(c.fn, location, handle).dispose();
+    const fn = this.compile(location);
+    if (typeof fn === 'string') throw new EvaluationError(`'${location.source}' is not a valid location: ${fn}`, location);
+    const h = this.call(fn, location, handle);
+    const answer = this.vm.getNumber(h);
+    h.dispose();
+    if (answer === 1) throw this.undeclared(location);
+  }
+
+  private undeclared(location: CodeRef): EvaluationError {
+    return new EvaluationError(`cannot assign to '${location.source.trim()}': '${this.model.source(location).root}' is not declared`, location);
   }
 
   foreachSnapshot(array: CodeRef): ForeachSnapshot {
@@ -446,8 +609,8 @@ class IsolatedSession implements SessionDataModel {
   }
 
   runScript(ref: CodeRef): void {
-    const c = this.compile(ref);
-    if (c.error) throw new EvaluationError(`script does not compile: ${c.error}`, ref);
+    const error = this.model.source(ref).error;
+    if (error !== null) throw new EvaluationError(`script does not compile: ${error}`, ref);
     const r = this.guard(() => this.vm.evalCode(ref.source, ref.loc.file));
     if (r.error) throw this.failure(r.error, null);
     r.value.dispose();
@@ -554,8 +717,15 @@ class IsolatedSession implements SessionDataModel {
   dispose(): void {
     // A broken runtime is left alone: disposing it would abort the process.
     if (this.broken) return;
-    for (const c of this.compiled.values()) c.fn?.dispose();
+    for (const c of this.compiled.values()) if (typeof c !== 'string') c.dispose();
     this.compiled.clear();
+    for (const f of this.fused.values()) {
+      f?.fn.dispose();
+      f?.stage.dispose();
+    }
+    this.fused.clear();
+    for (const fn of this.apiFns.values()) fn.dispose();
+    this.apiFns.clear();
     this.api.dispose();
     this.vm.dispose();
     this.runtime.dispose();
