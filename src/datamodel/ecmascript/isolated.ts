@@ -167,6 +167,9 @@ interface FusedSource {
   readonly code: string | null;
 }
 
+/** The global names of a session's context before any chart code ran: the same in every session of the process. */
+let builtinNames: ReadonlySet<string> | null = null;
+
 /** The parameter of a location's function: names starting with __orx_ are the engine's (as in the fast sandbox). */
 const VALUE = '__orx_v';
 const STAGE = '__orx_s';
@@ -272,7 +275,6 @@ class IsolatedSession implements SessionDataModel {
   private readonly fused = new Map<number, Fused | null>();
   /** The API's functions, fetched from it once each. */
   private readonly apiFns = new Map<string, QuickJSHandle>();
-  private readonly builtins: ReadonlySet<string>;
   private deadline = Infinity;
   /** Why the runtime broke, once it has; it is then neither used nor disposed. */
   private broken: string | null = null;
@@ -302,9 +304,11 @@ class IsolatedSession implements SessionDataModel {
     inFn.dispose();
     overBudget.dispose();
     message.dispose();
-    const namesHandle = vm.unwrapResult(vm.evalCode('Object.getOwnPropertyNames(globalThis)'));
-    this.builtins = new Set(vm.dump(namesHandle) as string[]);
-    namesHandle.dispose();
+    if (!builtinNames) {
+      const namesHandle = vm.unwrapResult(vm.evalCode('Object.getOwnPropertyNames(globalThis)'));
+      builtinNames = new Set(vm.dump(namesHandle) as string[]);
+      namesHandle.dispose();
+    }
     this.callApi('setSystem', this.toJson({ _sessionid: system.sessionid, _name: system.name, _ioprocessors: system.ioprocessors }));
   }
 
@@ -695,7 +699,7 @@ class IsolatedSession implements SessionDataModel {
     namesHandle.dispose();
     const out: Record<string, unknown> = {};
     for (const name of names) {
-      if (this.builtins.has(name)) continue;
+      if (builtinNames!.has(name)) continue;
       const h = this.vm.getProp(this.vm.global, name);
       try {
         // Functions are code, not data (snapshots re-create them by re-running the scripts);
