@@ -75,11 +75,11 @@ const BOOTSTRAP = `(function (In, overBudget, budgetMessage, pullEvent) {
   guardAll(Function.prototype, ['apply']);
   guardAll(Reflect, ['apply']);
   function readOnly(name, get) {
-    dp(globalThis, name, { get: get, set: function () { throw new TypeError(name + ' is a read-only system variable'); }, configurable: false });
+    dp(globalThis, name, { get: get, set() { throw new TypeError(name + ' is a read-only system variable'); }, configurable: false });
   }
   // _event comes from the host when chart code reads it: pullEvent gives the event as JSON the
   // first time it is read, undefined while it is unchanged (and null if it cannot cross).
-  readOnly('_event', function () {
+  readOnly('_event', () => {
     var json = pullEvent();
     if (json === null) throw new TypeError('_event is not available');
     if (json !== undefined) {
@@ -89,9 +89,7 @@ const BOOTSTRAP = `(function (In, overBudget, budgetMessage, pullEvent) {
     }
     return event;
   });
-  readOnly('_sessionid', function () { return system._sessionid; });
-  readOnly('_name', function () { return system._name; });
-  readOnly('_ioprocessors', function () { return system._ioprocessors; });
+  ['_sessionid', '_name', '_ioprocessors'].forEach((name) => readOnly(name, () => system[name]));
   dp(globalThis, 'In', { value: function In(id) { return In_(String(id)) === true; }, writable: false, configurable: false });
   var In_ = In;
   function revive(key, value) {
@@ -111,45 +109,52 @@ const BOOTSTRAP = `(function (In, overBudget, budgetMessage, pullEvent) {
     return value;
   }
   function parse(json) { return json === undefined ? undefined : jsonParse(json, revive); }
+  // The object at a path of names under the global object (made as needed), and the last name.
+  function parent(path) {
+    var o = globalThis;
+    for (var i = 0; i < path.length - 1; i++) {
+      if (o[path[i]] === null || typeof o[path[i]] !== 'object') o[path[i]] = {};
+      o = o[path[i]];
+    }
+    return o;
+  }
   var slots = [];
-  return {
-    setDom: function (d) { dom = d; },
-    setSystem: function (json) { system = freeze(parse(json)); freeze(system._ioprocessors); },
-    exportValue: function (v) { return v === undefined ? undefined : jsonStringify(v, replace); },
-    importValue: parse,
-    declare: function (name, json) { globalThis[name] = parse(json); },
-    has: function (name) { return name in globalThis; },
-    globalNames: function () { return jsonStringify(namesOf(globalThis)); },
-    isCode: function (name) { var v = globalThis[name]; return typeof v === 'function' || v === globalThis; },
-    copyArray: function (v) {
-      if (v === null || typeof v !== 'object' || typeof v.length !== 'number') throw new TypeError('not an array');
-      slots[slots.length] = apply(slice, v, []); return slots.length - 1;
-    },
-    item: function (slot, i) { return slots[slot][i]; },
-    length: function (slot) { return slots[slot].length; },
-    release: function (slot) { slots.length = slot; },
-    setPath: function (pathJson, valueJson) {
-      var path = jsonParse(pathJson), o = globalThis;
-      for (var i = 0; i < path.length - 1; i++) {
-        if (o[path[i]] === null || typeof o[path[i]] !== 'object') o[path[i]] = {};
-        o = o[path[i]];
-      }
-      o[path[path.length - 1]] = parse(valueJson);
-    },
-    bridge: function (pathJson, name, hostCall) {
-      var path = jsonParse(pathJson), o = globalThis;
-      for (var i = 0; i < path.length - 1; i++) {
-        if (o[path[i]] === null || typeof o[path[i]] !== 'object') o[path[i]] = {};
-        o = o[path[i]];
-      }
-      o[path[path.length - 1]] = function () {
-        var answer = jsonParse(hostCall(jsonStringify(apply(slice, arguments, []))));
-        if (!answer.ok) throw new Error(name + ': ' + answer.error);
-        return answer.value;
-      };
-    },
+  // The engine's API: one function (one is smaller than fifteen), the operation first (OP in isolated.ts).
+  return (op, a, b, c) => {
+    var path;
+    switch (op) {
+      case 0: dom = a; return;
+      case 1: system = freeze(parse(a)); freeze(system._ioprocessors); return;
+      case 2: return a === undefined ? undefined : jsonStringify(a, replace);
+      case 3: return parse(a);
+      case 4: globalThis[a] = parse(b); return;
+      case 5: return a in globalThis ? 1 : 0;
+      case 6: return jsonStringify(namesOf(globalThis));
+      case 7: path = globalThis[a]; return typeof path === 'function' || path === globalThis ? 1 : 0;
+      case 8:
+        if (a === null || typeof a !== 'object' || typeof a.length !== 'number') throw new TypeError('not an array');
+        slots[slots.length] = apply(slice, a, []); return slots.length - 1;
+      case 9: return slots[a][b];
+      case 10: return slots[a].length;
+      case 11: slots.length = a; return;
+      case 12: path = jsonParse(a); parent(path)[path[path.length - 1]] = parse(b); return;
+      case 13:
+        path = jsonParse(a);
+        parent(path)[path[path.length - 1]] = function () {
+          var answer = jsonParse(c(jsonStringify(apply(slice, arguments, []))));
+          if (!answer.ok) throw new Error(b + ': ' + answer.error);
+          return answer.value;
+        };
+    }
   };
 })`;
+
+/** The operations of the bootstrap's API function, by name (the name is for messages). */
+const OP = {
+  setDom: 0, setSystem: 1, exportValue: 2, importValue: 3, declare: 4, has: 5, globalNames: 6, isCode: 7,
+  copyArray: 8, item: 9, length: 10, release: 11, setPath: 12, bridge: 13,
+} as const;
+type OpName = keyof typeof OP;
 
 /**
  * What a CodeRef becomes in every session of the chart, worked out once per chart: the code
@@ -273,8 +278,6 @@ class IsolatedSession implements SessionDataModel {
   private readonly compiled = new Map<number, QuickJSHandle | string>();
   /** The fused `<assign location expr>` functions, by location id: see IsolatedEcmaScriptChartModel.fusedSource. */
   private readonly fused = new Map<number, Fused | null>();
-  /** The API's functions, fetched from it once each. */
-  private readonly apiFns = new Map<string, QuickJSHandle>();
   private deadline = Infinity;
   /** Why the runtime broke, once it has; it is then neither used nor disposed. */
   private broken: string | null = null;
@@ -309,7 +312,7 @@ class IsolatedSession implements SessionDataModel {
       builtinNames = new Set(vm.dump(namesHandle) as string[]);
       namesHandle.dispose();
     }
-    this.callApi('setSystem', this.toJson({ _sessionid: system.sessionid, _name: system.name, _ioprocessors: system.ioprocessors }));
+    this.callApi('setSystem', this.toJson({ _sessionid: system.sessionid, _name: system.name, _ioprocessors: system.ioprocessors })).dispose();
   }
 
   beginMacrostep(): void {
@@ -390,7 +393,7 @@ class IsolatedSession implements SessionDataModel {
     return typeof e === 'object' && e ? `${e.name ?? 'Error'}: ${e.message ?? ''}` : String(e);
   }
 
-  private callApi(name: string, ...args: (string | number | undefined | QuickJSHandle)[]): QuickJSHandle {
+  private callApi(name: OpName, ...args: (string | number | undefined | QuickJSHandle)[]): QuickJSHandle {
     // The engine's own work inside the runtime (setting _event, copying values) is not chart
     // code, so the macrostep's deadline (perhaps spent already) does not apply to it; but chart
     // code can still run during it (a toJSON, a getter, a proxy trap, a patched DOM method), so
@@ -411,20 +414,15 @@ class IsolatedSession implements SessionDataModel {
     }
   }
 
-  private callApiNow(name: string, ...args: (string | number | undefined | QuickJSHandle)[]): QuickJSHandle {
-    let fn = this.apiFns.get(name);
-    if (!fn) {
-      fn = this.guard(() => this.vm.getProp(this.api, name));
-      this.apiFns.set(name, fn);
-    }
+  private callApiNow(name: OpName, ...args: (string | number | undefined | QuickJSHandle)[]): QuickJSHandle {
     const vm = this.vm;
-    const handles = args.map((a) => (typeof a === 'string' ? vm.newString(a) : typeof a === 'number' ? vm.newNumber(a) : a === undefined ? vm.undefined : a));
+    const handles = [OP[name], ...args].map((a) => (typeof a === 'string' ? vm.newString(a) : typeof a === 'number' ? vm.newNumber(a) : a === undefined ? vm.undefined : a));
     try {
-      const r = this.enter(fn, undefined, handles);
+      const r = this.enter(this.api, undefined, handles);
       if (r.error) throw this.failure(r.error, null);
       return r.value;
     } finally {
-      for (let i = 0; i < args.length; i++) if (typeof args[i] === 'string' || typeof args[i] === 'number') handles[i].dispose();
+      for (let i = 0; i < handles.length; i++) if (i === 0 || typeof args[i - 1] === 'string' || typeof args[i - 1] === 'number') handles[i].dispose();
     }
   }
 
@@ -636,7 +634,7 @@ class IsolatedSession implements SessionDataModel {
 
   isDeclared(id: string): boolean {
     const h = this.callApi('has', id);
-    const result = this.vm.dump(h) === true;
+    const result = this.vm.getNumber(h) === 1;
     h.dispose();
     return result;
   }
@@ -705,7 +703,7 @@ class IsolatedSession implements SessionDataModel {
         // Functions are code, not data (snapshots re-create them by re-running the scripts);
         // an alias of the root (_data) is not data either.
         const isCode = this.callApi('isCode', name);
-        const skip = this.vm.dump(isCode) === true;
+        const skip = this.vm.getNumber(isCode) === 1;
         isCode.dispose();
         if (skip) continue;
         out[name] = this.fromVm(h);
@@ -728,8 +726,7 @@ class IsolatedSession implements SessionDataModel {
       f?.stage.dispose();
     }
     this.fused.clear();
-    for (const fn of this.apiFns.values()) fn.dispose();
-    this.apiFns.clear();
+
     this.api.dispose();
     this.vm.dispose();
     this.runtime.dispose();
