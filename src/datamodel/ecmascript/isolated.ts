@@ -31,7 +31,7 @@ const BIGINT_MARK = '__orx_bigint';
  * system variables as accessors that refuse assignment (error.execution, as W3C 5.10 asks), and
  * converts values crossing as JSON (XML travels as {"__orx_xml": text} and becomes a DOM).
  */
-const BOOTSTRAP = `(function (In, overBudget, budgetMessage, pullEvent) {
+const BOOTSTRAP = `(function (host, budgetMessage) {
   var dp = Object.defineProperty, dom = null, event = undefined, system = {};
   // QuickJS polls its interrupt handler only every ~10,000 internal ticks (backward jumps,
   // calls), so a loop whose every iteration is one long built-in call (JSON.stringify of a large
@@ -44,25 +44,22 @@ const BOOTSTRAP = `(function (In, overBudget, budgetMessage, pullEvent) {
   // The engine's own work below uses the built-ins as they are now: chart code may replace the
   // globals (JSON.parse = …), never what the engine calls.
   var jsonParse = JSON.parse, jsonStringify = JSON.stringify, freeze = Object.freeze, keysOf = Object.keys,
-      slice = Array.prototype.slice, reTest = RegExp.prototype.test, makeBigInt = BigInt, DIGITS = /^-?[0-9]+$/,
-      namesOf = Object.getOwnPropertyNames;
-  function singleKey(o, key) { var k = keysOf(o); return k.length === 1 && k[0] === key; }
-  function budgetError() { return new RangeError(budgetMessage); }
+      slice = Array.prototype.slice, reTest = RegExp.prototype.test, makeBigInt = BigInt, DIGITS = /^-?[0-9]+$/;
   function guard(owner, key) {
     var d = owner && Object.getOwnPropertyDescriptor(owner, key);
     if (!d || typeof d.value !== 'function') return;
     var original = d.value;
     var guarded = ({ [key]() {
-      if (tripped) { if (overBudget()) throw budgetError(); tripped = false; }
+      if (tripped) { if (host(0)) throw new RangeError(budgetMessage); tripped = false; }
       var t0 = now();
       try { return apply(original, this, arguments); } finally {
-        if (now() !== t0 || ++calls >= 256) { calls = 0; if (overBudget()) { tripped = true; throw budgetError(); } }
+        if (now() !== t0 || ++calls >= 256) { calls = 0; if (host(0)) { tripped = true; throw new RangeError(budgetMessage); } }
       }
     } })[key];
     dp(guarded, 'length', { value: original.length });
     dp(owner, key, { value: guarded, writable: d.writable, enumerable: d.enumerable, configurable: d.configurable });
   }
-  function guardAll(owner, keys) { keys.forEach(function (k) { guard(owner, k); }); }
+  function guardAll(owner, keys) { keys.forEach((k) => guard(owner, k)); }
   guardAll(JSON, ['stringify', 'parse']);
   guardAll(Array, ['from', 'of']);
   guardAll(Array.prototype, ['join', 'toString', 'toLocaleString', 'sort', 'fill', 'indexOf', 'lastIndexOf', 'includes', 'slice',
@@ -74,30 +71,34 @@ const BOOTSTRAP = `(function (In, overBudget, budgetMessage, pullEvent) {
   guardAll(Object.getPrototypeOf(Uint8Array.prototype), ['fill', 'set', 'sort', 'join', 'indexOf', 'lastIndexOf', 'includes', 'slice', 'reverse']);
   guardAll(Function.prototype, ['apply']);
   guardAll(Reflect, ['apply']);
-  function readOnly(name, get) {
-    dp(globalThis, name, { get: get, set() { throw new TypeError(name + ' is a read-only system variable'); }, configurable: false });
-  }
-  // _event comes from the host when chart code reads it: pullEvent gives the event as JSON the
-  // first time it is read, undefined while it is unchanged (and null if it cannot cross).
-  readOnly('_event', () => {
-    var json = pullEvent();
-    if (json === null) throw new TypeError('_event is not available');
-    if (json !== undefined) {
-      var e = parse(json), fields = ['name', 'type', 'sendid', 'origin', 'origintype', 'invokeid', 'data', 'raw'];
-      for (var i = 0; i < fields.length; i++) if (!(fields[i] in e)) e[fields[i]] = undefined;
-      event = freeze(e);
-    }
-    return event;
-  });
-  ['_sessionid', '_name', '_ioprocessors'].forEach((name) => readOnly(name, () => system[name]));
-  dp(globalThis, 'In', { value: function In(id) { return In_(String(id)) === true; }, writable: false, configurable: false });
-  var In_ = In;
+  // The system variables: accessors whose setter throws. _event comes from the host when chart
+  // code reads it: host(2) gives the event as JSON the first time it is read, undefined while it
+  // is unchanged (and null if it cannot cross).
+  ['_event', '_sessionid', '_name', '_ioprocessors'].forEach((name) => dp(globalThis, name, {
+    get: name !== '_event' ? () => system[name] : () => {
+      var json = host(2);
+      if (json === null) throw new TypeError('_event is not available');
+      if (json !== undefined) {
+        var e = parse(json), fields = ['name', 'type', 'sendid', 'origin', 'origintype', 'invokeid', 'data', 'raw'];
+        for (var i = 0; i < fields.length; i++) if (!(fields[i] in e)) e[fields[i]] = undefined;
+        event = freeze(e);
+      }
+      return event;
+    },
+    set() { throw new TypeError(name + ' is a read-only system variable'); },
+    configurable: false,
+  }));
+  dp(globalThis, 'In', { value: function In(id) { return host(1, String(id)) === true; }, writable: false, configurable: false });
+  // JSON.parse reviver: a single-key {"__orx_xml": text} becomes a DOM, {"__orx_bigint": digits} a BigInt.
   function revive(key, value) {
-    if (value && typeof value === 'object' && typeof value.${XML_MARK} === 'string' && singleKey(value, '${XML_MARK}')) {
-      return new dom.DOMParser().parseFromString(value.${XML_MARK}, 'text/xml');
-    }
-    if (value && typeof value === 'object' && typeof value.${BIGINT_MARK} === 'string' && singleKey(value, '${BIGINT_MARK}') && apply(reTest, DIGITS, [value.${BIGINT_MARK}])) {
-      return makeBigInt(value.${BIGINT_MARK});
+    var k;
+    if (value && typeof value === 'object') {
+      if (typeof value.${XML_MARK} === 'string' && (k = keysOf(value)).length === 1 && k[0] === '${XML_MARK}') {
+        return new dom.DOMParser().parseFromString(value.${XML_MARK}, 'text/xml');
+      }
+      if (typeof value.${BIGINT_MARK} === 'string' && (k = keysOf(value)).length === 1 && k[0] === '${BIGINT_MARK}' && apply(reTest, DIGITS, [value.${BIGINT_MARK}])) {
+        return makeBigInt(value.${BIGINT_MARK});
+      }
     }
     return value;
   }
@@ -109,19 +110,9 @@ const BOOTSTRAP = `(function (In, overBudget, budgetMessage, pullEvent) {
     return value;
   }
   function parse(json) { return json === undefined ? undefined : jsonParse(json, revive); }
-  // The object at a path of names under the global object (made as needed), and the last name.
-  function parent(path) {
-    var o = globalThis;
-    for (var i = 0; i < path.length - 1; i++) {
-      if (o[path[i]] === null || typeof o[path[i]] !== 'object') o[path[i]] = {};
-      o = o[path[i]];
-    }
-    return o;
-  }
-  var slots = [];
   // The engine's API: one function (one is smaller than fifteen), the operation first (OP in isolated.ts).
   return (op, a, b, c) => {
-    var path;
+    var path, o, i;
     switch (op) {
       case 0: dom = a; return;
       case 1: system = freeze(parse(a)); freeze(system._ioprocessors); return;
@@ -129,19 +120,20 @@ const BOOTSTRAP = `(function (In, overBudget, budgetMessage, pullEvent) {
       case 3: return parse(a);
       case 4: globalThis[a] = parse(b); return;
       case 5: return a in globalThis ? 1 : 0;
-      case 6: return jsonStringify(namesOf(globalThis));
-      case 7: path = globalThis[a]; return typeof path === 'function' || path === globalThis ? 1 : 0;
-      case 8:
+      case 6:
         if (a === null || typeof a !== 'object' || typeof a.length !== 'number') throw new TypeError('not an array');
-        slots[slots.length] = apply(slice, a, []); return slots.length - 1;
-      case 9: return slots[a][b];
-      case 10: return slots[a].length;
-      case 11: slots.length = a; return;
-      case 12: path = jsonParse(a); parent(path)[path[path.length - 1]] = parse(b); return;
-      case 13:
-        path = jsonParse(a);
-        parent(path)[path[path.length - 1]] = function () {
-          var answer = jsonParse(c(jsonStringify(apply(slice, arguments, []))));
+        return apply(slice, a, []);
+      case 7: return a[b];
+      case 8: return a.length;
+      case 9: case 10:
+        // a value, or a function that calls the host (host(c, JSON of its arguments)), at a path of names
+        path = jsonParse(a); o = globalThis;
+        for (i = 0; i < path.length - 1; i++) {
+          if (o[path[i]] === null || typeof o[path[i]] !== 'object') o[path[i]] = {};
+          o = o[path[i]];
+        }
+        o[path[i]] = op === 9 ? parse(b) : function () {
+          var answer = jsonParse(host(c, jsonStringify(apply(slice, arguments, []))));
           if (!answer.ok) throw new Error(b + ': ' + answer.error);
           return answer.value;
         };
@@ -151,8 +143,7 @@ const BOOTSTRAP = `(function (In, overBudget, budgetMessage, pullEvent) {
 
 /** The operations of the bootstrap's API function, by name (the name is for messages). */
 const OP = {
-  setDom: 0, setSystem: 1, exportValue: 2, importValue: 3, declare: 4, has: 5, globalNames: 6, isCode: 7,
-  copyArray: 8, item: 9, length: 10, release: 11, setPath: 12, bridge: 13,
+  setDom: 0, setSystem: 1, exportValue: 2, importValue: 3, declare: 4, has: 5, copyArray: 6, item: 7, length: 8, setPath: 9, bridge: 10,
 } as const;
 type OpName = keyof typeof OP;
 
@@ -284,6 +275,8 @@ class IsolatedSession implements SessionDataModel {
   /** Why the runtime may not be used again (chart code ran away inside the engine's work); it is still disposed. */
   private runaway: string | null = null;
   private domLoaded = false;
+  /** The functions of defineFunction: JSON of the arguments in, JSON of the answer out. */
+  private readonly hostFunctions: ((json: string) => string)[] = [];
   /** The current event, and whether the VM has it already (it asks for it when chart code reads _event). */
   private event: ScxmlEvent | null = null;
   private eventPulled = false;
@@ -296,16 +289,22 @@ class IsolatedSession implements SessionDataModel {
     this.runtime.setInterruptHandler(() => Date.now() > this.deadline);
     this.vm = this.runtime.newContext();
     const vm = this.vm;
-    const inFn = vm.newFunction('In', (idHandle) => (system.In(vm.getString(idHandle)) ? vm.true : vm.false));
-    const overBudget = vm.newFunction('overBudget', () => (Date.now() > this.deadline ? vm.true : vm.false));
+    // The one host function the bootstrap calls: host(0) is the deadline passed, host(1, id) In(id),
+    // host(2) the current event, host(3 + i, json) the i-th function of defineFunction.
+    const host = vm.newFunction('host', (opHandle, argHandle) => {
+      const op = vm.getNumber(opHandle);
+      switch (op) {
+        case 0: return Date.now() > this.deadline ? vm.true : vm.false;
+        case 1: return system.In(vm.getString(argHandle)) ? vm.true : vm.false;
+        case 2: return this.pullEvent();
+        default: return vm.newString(this.hostFunctions[op - 3](vm.getString(argHandle)));
+      }
+    });
     const message = vm.newString(runawayMessage(limits.timeMs));
-    const pullEvent = vm.newFunction('pullEvent', () => this.pullEvent());
     const bootstrap = vm.unwrapResult(vm.evalCode(BOOTSTRAP, 'orchestrion-bootstrap.js'));
-    this.api = vm.unwrapResult(vm.callFunction(bootstrap, vm.undefined, inFn, overBudget, message, pullEvent));
+    this.api = vm.unwrapResult(vm.callFunction(bootstrap, vm.undefined, host, message));
     bootstrap.dispose();
-    pullEvent.dispose();
-    inFn.dispose();
-    overBudget.dispose();
+    host.dispose();
     message.dispose();
     if (!builtinNames) {
       const namesHandle = vm.unwrapResult(vm.evalCode('Object.getOwnPropertyNames(globalThis)'));
@@ -583,30 +582,35 @@ class IsolatedSession implements SessionDataModel {
 
   foreachSnapshot(array: CodeRef): ForeachSnapshot {
     const value = this.evaluateHandle(array);
-    let slot: number;
+    let copy: QuickJSHandle;
     try {
-      const h = this.callApi('copyArray', value);
-      slot = this.vm.getNumber(h);
-      h.dispose();
+      copy = this.callApi('copyArray', value);
     } catch (err) {
       throw new EvaluationError(`foreach array '${array.source}' is not an array`, array);
     } finally {
       value.dispose();
     }
-    const lengthHandle = this.callApi('length', slot);
-    const length = this.vm.getNumber(lengthHandle);
-    lengthHandle.dispose();
+    let length: number;
+    try {
+      const lengthHandle = this.callApi('length', copy);
+      length = this.vm.getNumber(lengthHandle);
+      lengthHandle.dispose();
+    } catch (err) {
+      copy.dispose();
+      throw err;
+    }
     return {
       length,
       assignItem: (index, location) => {
-        const item = this.callApi('item', slot, index);
+        const item = this.callApi('item', copy, index);
         try {
           this.assignHandle(location, item);
         } finally {
           item.dispose();
         }
       },
-      release: () => this.callApi('release', slot).dispose(),
+      // (a broken runtime is left alone, as in dispose)
+      release: () => { if (copy.alive && !this.broken) copy.dispose(); },
     };
   }
 
@@ -672,13 +676,8 @@ class IsolatedSession implements SessionDataModel {
   }
 
   defineFunction(path: readonly string[], fn: (args: unknown[]) => unknown): void {
-    const vm = this.vm;
-    const hostCall = vm.newFunction('hostCall', (jsonHandle) => vm.newString(hostAnswer(() => fn(JSON.parse(vm.getString(jsonHandle)) as unknown[]))));
-    try {
-      this.callApi('bridge', JSON.stringify(path), path.join('.'), hostCall).dispose();
-    } finally {
-      hostCall.dispose();
-    }
+    this.hostFunctions.push((json) => hostAnswer(() => fn(JSON.parse(json) as unknown[])));
+    this.callApi('bridge', JSON.stringify(path), path.join('.'), 3 + this.hostFunctions.length - 1).dispose();
   }
 
   setPath(path: readonly string[], value: unknown): void {
@@ -692,26 +691,31 @@ class IsolatedSession implements SessionDataModel {
   }
 
   variables(): Record<string, unknown> {
-    const namesHandle = this.callApi('globalNames');
-    const names = JSON.parse(this.vm.getString(namesHandle)) as string[];
-    namesHandle.dispose();
+    const vm = this.vm;
     const out: Record<string, unknown> = {};
-    for (const name of names) {
-      if (builtinNames!.has(name)) continue;
-      const h = this.vm.getProp(this.vm.global, name);
-      try {
-        // Functions are code, not data (snapshots re-create them by re-running the scripts);
-        // an alias of the root (_data) is not data either.
-        const isCode = this.callApi('isCode', name);
-        const skip = this.vm.getNumber(isCode) === 1;
-        isCode.dispose();
-        if (skip) continue;
-        out[name] = this.fromVm(h);
-      } catch {
-        out[name] = '[not serialisable]';
-      } finally {
-        h.dispose();
+    const names = this.guard(() => vm.getOwnPropertyNames(vm.global));
+    if (names.error) {
+      names.error.dispose();
+      return out;
+    }
+    try {
+      for (const nameHandle of names.value) {
+        const name = vm.getString(nameHandle);
+        if (builtinNames!.has(name)) continue;
+        const h = vm.getProp(vm.global, name);
+        try {
+          // Functions are code, not data (snapshots re-create them by re-running the scripts);
+          // an alias of the root (_data) is not data either.
+          if (vm.typeof(h) === 'function' || vm.eq(h, vm.global)) continue;
+          out[name] = this.fromVm(h);
+        } catch {
+          out[name] = '[not serialisable]';
+        } finally {
+          h.dispose();
+        }
       }
+    } finally {
+      names.value.dispose();
     }
     return out;
   }
