@@ -1,3 +1,4 @@
+import * as acorn from 'acorn';
 import { getQuickJS, type QuickJSContext, type QuickJSHandle, type QuickJSRuntime, type QuickJSWASMModule } from 'quickjs-emscripten';
 import type { CodeRef, CompiledChart } from '../../model/chart.js';
 import type { ScxmlEvent } from '../../model/event.js';
@@ -31,7 +32,7 @@ const BIGINT_MARK = '__orx_bigint';
  * system variables as accessors that refuse assignment (error.execution, as W3C 5.10 asks), and
  * converts values crossing as JSON (XML travels as {"__orx_xml": text} and becomes a DOM).
  */
-const BOOTSTRAP = `(function (host, budgetMessage) {
+export const BOOTSTRAP = `(function (host, budgetMessage) {
   var dp = Object.defineProperty, dom = null, event = undefined, system = {};
   // QuickJS polls its interrupt handler only every ~10,000 internal ticks (backward jumps,
   // calls), so a loop whose every iteration is one long built-in call (JSON.stringify of a large
@@ -140,6 +141,30 @@ const BOOTSTRAP = `(function (host, budgetMessage) {
     }
   };
 })`;
+
+/**
+ * `source` without its comments and the spaces it does not need: QuickJS keeps the source text
+ * of every function it compiles (Function.prototype.toString), in every session's runtime.
+ * Tokens are joined as they are; a space is kept only where two tokens would otherwise run into
+ * one (a name after a name, + +, - -, / /). The code must not rely on automatic semicolons.
+ */
+export function compactSource(source: string): string {
+  let out = '';
+  let end = 0;
+  for (const t of acorn.tokenizer(source, { ecmaVersion: 'latest' })) {
+    const text = source.slice(t.start, t.end);
+    if (t.start > end && out) {
+      const a = out[out.length - 1], b = text[0];
+      if ((/[\w$]/.test(a) && /[\w$]/.test(b)) || (a === b && (a === '+' || a === '-' || a === '/'))) out += ' ';
+    }
+    out += text;
+    end = t.end;
+  }
+  return out;
+}
+
+/** The bootstrap as each session's runtime compiles it. */
+export const BOOTSTRAP_SOURCE = compactSource(BOOTSTRAP);
 
 /** The operations of the bootstrap's API function, by name (the name is for messages). */
 const OP = {
@@ -301,7 +326,7 @@ class IsolatedSession implements SessionDataModel {
       }
     });
     const message = vm.newString(runawayMessage(limits.timeMs));
-    const bootstrap = vm.unwrapResult(vm.evalCode(BOOTSTRAP, 'orchestrion-bootstrap.js'));
+    const bootstrap = vm.unwrapResult(vm.evalCode(BOOTSTRAP_SOURCE, 'orchestrion-bootstrap.js'));
     this.api = vm.unwrapResult(vm.callFunction(bootstrap, vm.undefined, host, message));
     bootstrap.dispose();
     host.dispose();
