@@ -291,9 +291,9 @@ class IsolatedSession implements SessionDataModel {
   private readonly vm: QuickJSContext;
   private readonly api: QuickJSHandle;
   /** Each CodeRef's function in this runtime (by CodeRef id), or why it does not compile. */
-  private readonly compiled = new Map<number, QuickJSHandle | string>();
+  private compiled: Map<number, QuickJSHandle | string> | null = null; // made on first use, as the two below
   /** The fused `<assign location expr>` functions, by location id: see IsolatedEcmaScriptChartModel.fusedSource. */
-  private readonly fused = new Map<number, Fused | null>();
+  private fused: Map<number, Fused | null> | null = null;
   private deadline = Infinity;
   /** Why the runtime broke, once it has; it is then neither used nor disposed. */
   private broken: string | null = null;
@@ -301,7 +301,7 @@ class IsolatedSession implements SessionDataModel {
   private runaway: string | null = null;
   private domLoaded = false;
   /** The functions of defineFunction: JSON of the arguments in, JSON of the answer out. */
-  private readonly hostFunctions: ((json: string) => string)[] = [];
+  private hostFunctions: ((json: string) => string)[] | null = null;
   /** The current event, and whether the VM has it already (it asks for it when chart code reads _event). */
   private event: ScxmlEvent | null = null;
   private eventPulled = false;
@@ -322,7 +322,7 @@ class IsolatedSession implements SessionDataModel {
         case 0: return Date.now() > this.deadline ? vm.true : vm.false;
         case 1: return system.In(vm.getString(argHandle)) ? vm.true : vm.false;
         case 2: return this.pullEvent();
-        default: return vm.newString(this.hostFunctions[op - 3](vm.getString(argHandle)));
+        default: return vm.newString(this.hostFunctions![op - 3](vm.getString(argHandle)));
       }
     });
     const message = vm.newString(runawayMessage(limits.timeMs));
@@ -347,7 +347,7 @@ class IsolatedSession implements SessionDataModel {
 
   /** The function `ref` compiles to in this runtime, or why it does not compile. */
   private compile(ref: CodeRef): QuickJSHandle | string {
-    let c = this.compiled.get(ref.id);
+    let c = (this.compiled ??= new Map()).get(ref.id);
     if (c !== undefined) return c;
     const source = this.model.source(ref);
     if (source.code === null) c = source.error ?? 'not an expression';
@@ -554,7 +554,7 @@ class IsolatedSession implements SessionDataModel {
 
   /** The fused function of this assignment (compiled on first use), or null when it has none. */
   private fusedFor(location: CodeRef, expr: CodeRef): Fused | null {
-    let f = this.fused.get(location.id);
+    let f = (this.fused ??= new Map()).get(location.id);
     if (f !== undefined && (f === null || f.exprId === expr.id)) return f;
     f = null;
     const code = this.model.fusedSource(location, expr);
@@ -701,8 +701,9 @@ class IsolatedSession implements SessionDataModel {
   }
 
   defineFunction(path: readonly string[], fn: (args: unknown[]) => unknown): void {
-    this.hostFunctions.push((json) => hostAnswer(() => fn(JSON.parse(json) as unknown[])));
-    this.callApi('bridge', JSON.stringify(path), path.join('.'), 3 + this.hostFunctions.length - 1).dispose();
+    const functions = (this.hostFunctions ??= []);
+    functions.push((json) => hostAnswer(() => fn(JSON.parse(json) as unknown[])));
+    this.callApi('bridge', JSON.stringify(path), path.join('.'), 3 + functions.length - 1).dispose();
   }
 
   setPath(path: readonly string[], value: unknown): void {
@@ -748,13 +749,13 @@ class IsolatedSession implements SessionDataModel {
   dispose(): void {
     // A broken runtime is left alone: disposing it would abort the process.
     if (this.broken) return;
-    for (const c of this.compiled.values()) if (typeof c !== 'string') c.dispose();
-    this.compiled.clear();
-    for (const f of this.fused.values()) {
+    for (const c of this.compiled?.values() ?? []) if (typeof c !== 'string') c.dispose();
+    this.compiled = null;
+    for (const f of this.fused?.values() ?? []) {
       f?.fn.dispose();
       f?.stage.dispose();
     }
-    this.fused.clear();
+    this.fused = null;
 
     this.api.dispose();
     this.vm.dispose();
