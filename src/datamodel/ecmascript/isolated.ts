@@ -46,15 +46,17 @@ export const BOOTSTRAP = `(function (host, budgetMessage) {
   // globals (JSON.parse = …), never what the engine calls.
   var jsonParse = JSON.parse, jsonStringify = JSON.stringify, freeze = Object.freeze, keysOf = Object.keys,
       slice = Array.prototype.slice, reTest = RegExp.prototype.test, makeBigInt = BigInt, DIGITS = /^-?[0-9]+$/;
+  // (one function refers to the message: QuickJS's memory estimate counts a string once per closure that refers to it)
+  function budgetError() { return new RangeError(budgetMessage); }
   function guard(owner, key) {
     var d = owner && Object.getOwnPropertyDescriptor(owner, key);
     if (!d || typeof d.value !== 'function') return;
     var original = d.value;
     var guarded = ({ [key]() {
-      if (tripped) { if (host(0)) throw new RangeError(budgetMessage); tripped = false; }
+      if (tripped) { if (host(0)) throw budgetError(); tripped = false; }
       var t0 = now();
       try { return apply(original, this, arguments); } finally {
-        if (now() !== t0 || ++calls >= 256) { calls = 0; if (host(0)) { tripped = true; throw new RangeError(budgetMessage); } }
+        if (now() !== t0 || ++calls >= 256) { calls = 0; if (host(0)) { tripped = true; throw budgetError(); } }
       }
     } })[key];
     dp(guarded, 'length', { value: original.length });
