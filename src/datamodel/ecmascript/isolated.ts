@@ -558,6 +558,10 @@ class IsolatedSession implements SessionDataModel {
   private fusedFor(location: CodeRef, expr: CodeRef): Fused | null {
     let f = (this.fused ??= new Map()).get(location.id);
     if (f !== undefined && (f === null || f.exprId === expr.id)) return f;
+    if (f) { // the location was assigned another expression (charts do not do this): replaced
+      f.fn.dispose();
+      f.stage.dispose();
+    }
     f = null;
     const code = this.model.fusedSource(location, expr);
     if (code !== null) {
