@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  compile, describeOutcome, logged, MODES, newEngine, runChart, runInChild, script, scxml, within, type ChildOutcome, type Mode,
+  compile, describeOutcome, logged, MODES, newEngine, runChart, runInChild, script, scxml, within, type ChildOutcome, type Mode, type RunOptions,
 } from './sandbox-harness.js';
 
 const T = { timeout: 30_000 };
@@ -730,6 +730,58 @@ describe('sandbox semantics parity (fast and isolated agree)', () => {
         finals[mode] = result.final;
       }
       assert.deepEqual(finals, { fast: c.expect, isolated: c.expect });
+    });
+  }
+});
+
+/* ---------- <assign location expr>: one call into QuickJS, the same errors ---------- */
+
+describe('<assign> errors name the part that failed (both modes)', () => {
+  // Each assignment runs twice (on entry and on the event): the second run uses what the first compiled.
+  const twice = (assign: string, setup = '') => scxml(`
+<datamodel><data id="target" expr="({})"/><data id="v" expr="1"/></datamodel>
+<state id="s">
+  <onentry>${setup}${assign}</onentry>
+  <transition event="again">${assign}</transition>
+  <transition event="error.execution"><log label="error" expr="_event.data.message"/></transition>
+  <transition event="stop" target="end"/>
+</state>
+<final id="end"/>`);
+  const errors = async (mode: Mode, xml: string, limits?: RunOptions['limits']) => {
+    const { logs } = await runChart(mode, xml, { events: [['again'], ['stop']], limits });
+    return logged(logs, 'error');
+  };
+
+  for (const mode of MODES) {
+    test(`${mode}: an exception in the expression names the expression`, T, async () => {
+      const e = await errors(mode, twice('<assign location="target.slot" expr="missing.value"/>'));
+      assert.equal(e.length, 2, e.join('\n'));
+      for (const m of e) assert.ok(m.includes("'missing.value'") && !m.includes('target.slot'), m);
+    });
+    test(`${mode}: an undeclared root names the location`, T, async () => {
+      const e = await errors(mode, twice('<assign location="nowhere.slot" expr="1"/>'));
+      assert.deepEqual(e, ["cannot assign to 'nowhere.slot': 'nowhere' is not declared", "cannot assign to 'nowhere.slot': 'nowhere' is not declared"]);
+    });
+    test(`${mode}: an undeclared root whose expression throws names the expression (it runs first)`, T, async () => {
+      const e = await errors(mode, twice('<assign location="nowhere.slot" expr="missing.value"/>'));
+      assert.equal(e.length, 2, e.join('\n'));
+      for (const m of e) assert.ok(m.includes("'missing.value'") && !m.includes('nowhere'), m);
+    });
+    test(`${mode}: an exception in the assignment names the location`, T, async () => {
+      const e = await errors(mode, twice('<assign location="target.deep.slot" expr="\'value\'"/>'));
+      assert.equal(e.length, 2, e.join('\n'));
+      for (const m of e) assert.ok(m.includes("'target.deep.slot'") && !m.includes('value'), m);
+    });
+    test(`${mode}: a runaway setter names the location`, T, async () => {
+      const e = await errors(mode, twice('<assign location="target.slot" expr="1 + 1"/>', script("Object.defineProperty(target, 'slot', { set: function (x) { for (;;) {} } });")), { timeMs: 100 });
+      assert.equal(e.length, 2, e.join('\n'));
+      for (const m of e) assert.ok(m.includes("'target.slot'") && /runaway/.test(m) && !m.includes('1 + 1'), m);
+    });
+    test(`${mode}: a location named v is assigned (not a parameter of the engine's function)`, T, async () => {
+      const { result } = await runChart(mode, scxml(`<datamodel><data id="v" expr="1"/></datamodel>
+        <state id="s"><onentry><assign location="v" expr="2"/></onentry><transition cond="v === 2" target="pass"/><transition target="fail"/></state>
+        <final id="pass"/><final id="fail"/>`));
+      assert.equal(result.final, 'pass');
     });
   }
 });

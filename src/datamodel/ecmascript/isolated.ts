@@ -1,10 +1,11 @@
+import * as acorn from 'acorn';
 import { getQuickJS, type QuickJSContext, type QuickJSHandle, type QuickJSRuntime, type QuickJSWASMModule } from 'quickjs-emscripten';
 import type { CodeRef, CompiledChart } from '../../model/chart.js';
 import type { ScxmlEvent } from '../../model/event.js';
 import {
   EvaluationError, SandboxFailure, type ChartDataModel, type DataModelOptions, type ForeachSnapshot, type SessionDataModel, type SystemVariables,
 } from '../datamodel.js';
-import { expressionText, locationRoot, scriptDeclarations } from './analyse.js';
+import { expressionText, locationRoot, parseExpression, scriptDeclarations } from './analyse.js';
 import { DEFAULT_SANDBOX_LIMITS, hostAnswer, MAX_STACK_BYTES, runawayMessage, type SandboxLimits } from './sandbox-common.js';
 import { xmldomBundleSource } from './xmldom-bundle.js';
 import { XmlDocumentValue } from '../xml-value.js';
@@ -31,7 +32,7 @@ const BIGINT_MARK = '__orx_bigint';
  * system variables as accessors that refuse assignment (error.execution, as W3C 5.10 asks), and
  * converts values crossing as JSON (XML travels as {"__orx_xml": text} and becomes a DOM).
  */
-const BOOTSTRAP = `(function (In, overBudget, budgetMessage, pullEvent) {
+export const BOOTSTRAP = `(function (host, budgetMessage) {
   var dp = Object.defineProperty, dom = null, event = undefined, system = {};
   // QuickJS polls its interrupt handler only every ~10,000 internal ticks (backward jumps,
   // calls), so a loop whose every iteration is one long built-in call (JSON.stringify of a large
@@ -44,25 +45,24 @@ const BOOTSTRAP = `(function (In, overBudget, budgetMessage, pullEvent) {
   // The engine's own work below uses the built-ins as they are now: chart code may replace the
   // globals (JSON.parse = …), never what the engine calls.
   var jsonParse = JSON.parse, jsonStringify = JSON.stringify, freeze = Object.freeze, keysOf = Object.keys,
-      slice = Array.prototype.slice, reTest = RegExp.prototype.test, makeBigInt = BigInt, DIGITS = /^-?[0-9]+$/,
-      namesOf = Object.getOwnPropertyNames;
-  function singleKey(o, key) { var k = keysOf(o); return k.length === 1 && k[0] === key; }
+      slice = Array.prototype.slice, reTest = RegExp.prototype.test, makeBigInt = BigInt, DIGITS = /^-?[0-9]+$/;
+  // (one function refers to the message: QuickJS's memory estimate counts a string once per closure that refers to it)
   function budgetError() { return new RangeError(budgetMessage); }
   function guard(owner, key) {
     var d = owner && Object.getOwnPropertyDescriptor(owner, key);
     if (!d || typeof d.value !== 'function') return;
     var original = d.value;
     var guarded = ({ [key]() {
-      if (tripped) { if (overBudget()) throw budgetError(); tripped = false; }
+      if (tripped) { if (host(0)) throw budgetError(); tripped = false; }
       var t0 = now();
       try { return apply(original, this, arguments); } finally {
-        if (now() !== t0 || ++calls >= 256) { calls = 0; if (overBudget()) { tripped = true; throw budgetError(); } }
+        if (now() !== t0 || ++calls >= 256) { calls = 0; if (host(0)) { tripped = true; throw budgetError(); } }
       }
     } })[key];
     dp(guarded, 'length', { value: original.length });
     dp(owner, key, { value: guarded, writable: d.writable, enumerable: d.enumerable, configurable: d.configurable });
   }
-  function guardAll(owner, keys) { keys.forEach(function (k) { guard(owner, k); }); }
+  function guardAll(owner, keys) { keys.forEach((k) => guard(owner, k)); }
   guardAll(JSON, ['stringify', 'parse']);
   guardAll(Array, ['from', 'of']);
   guardAll(Array.prototype, ['join', 'toString', 'toLocaleString', 'sort', 'fill', 'indexOf', 'lastIndexOf', 'includes', 'slice',
@@ -74,32 +74,34 @@ const BOOTSTRAP = `(function (In, overBudget, budgetMessage, pullEvent) {
   guardAll(Object.getPrototypeOf(Uint8Array.prototype), ['fill', 'set', 'sort', 'join', 'indexOf', 'lastIndexOf', 'includes', 'slice', 'reverse']);
   guardAll(Function.prototype, ['apply']);
   guardAll(Reflect, ['apply']);
-  function readOnly(name, get) {
-    dp(globalThis, name, { get: get, set: function () { throw new TypeError(name + ' is a read-only system variable'); }, configurable: false });
-  }
-  // _event comes from the host when chart code reads it: pullEvent gives the event as JSON the
-  // first time it is read, undefined while it is unchanged (and null if it cannot cross).
-  readOnly('_event', function () {
-    var json = pullEvent();
-    if (json === null) throw new TypeError('_event is not available');
-    if (json !== undefined) {
-      var e = parse(json), fields = ['name', 'type', 'sendid', 'origin', 'origintype', 'invokeid', 'data', 'raw'];
-      for (var i = 0; i < fields.length; i++) if (!(fields[i] in e)) e[fields[i]] = undefined;
-      event = freeze(e);
-    }
-    return event;
-  });
-  readOnly('_sessionid', function () { return system._sessionid; });
-  readOnly('_name', function () { return system._name; });
-  readOnly('_ioprocessors', function () { return system._ioprocessors; });
-  dp(globalThis, 'In', { value: function In(id) { return In_(String(id)) === true; }, writable: false, configurable: false });
-  var In_ = In;
+  // The system variables: accessors whose setter throws. _event comes from the host when chart
+  // code reads it: host(2) gives the event as JSON the first time it is read, undefined while it
+  // is unchanged (and null if it cannot cross).
+  ['_event', '_sessionid', '_name', '_ioprocessors'].forEach((name) => dp(globalThis, name, {
+    get: name !== '_event' ? () => system[name] : () => {
+      var json = host(2);
+      if (json === null) throw new TypeError('_event is not available');
+      if (json !== undefined) {
+        var e = parse(json), fields = ['name', 'type', 'sendid', 'origin', 'origintype', 'invokeid', 'data', 'raw'];
+        for (var i = 0; i < fields.length; i++) if (!(fields[i] in e)) e[fields[i]] = undefined;
+        event = freeze(e);
+      }
+      return event;
+    },
+    set() { throw new TypeError(name + ' is a read-only system variable'); },
+    configurable: false,
+  }));
+  dp(globalThis, 'In', { value: function In(id) { return host(1, String(id)) === true; }, writable: false, configurable: false });
+  // JSON.parse reviver: a single-key {"__orx_xml": text} becomes a DOM, {"__orx_bigint": digits} a BigInt.
   function revive(key, value) {
-    if (value && typeof value === 'object' && typeof value.${XML_MARK} === 'string' && singleKey(value, '${XML_MARK}')) {
-      return new dom.DOMParser().parseFromString(value.${XML_MARK}, 'text/xml');
-    }
-    if (value && typeof value === 'object' && typeof value.${BIGINT_MARK} === 'string' && singleKey(value, '${BIGINT_MARK}') && apply(reTest, DIGITS, [value.${BIGINT_MARK}])) {
-      return makeBigInt(value.${BIGINT_MARK});
+    var k;
+    if (value && typeof value === 'object') {
+      if (typeof value.${XML_MARK} === 'string' && (k = keysOf(value)).length === 1 && k[0] === '${XML_MARK}') {
+        return new dom.DOMParser().parseFromString(value.${XML_MARK}, 'text/xml');
+      }
+      if (typeof value.${BIGINT_MARK} === 'string' && (k = keysOf(value)).length === 1 && k[0] === '${BIGINT_MARK}' && apply(reTest, DIGITS, [value.${BIGINT_MARK}])) {
+        return makeBigInt(value.${BIGINT_MARK});
+      }
     }
     return value;
   }
@@ -111,52 +113,89 @@ const BOOTSTRAP = `(function (In, overBudget, budgetMessage, pullEvent) {
     return value;
   }
   function parse(json) { return json === undefined ? undefined : jsonParse(json, revive); }
-  var slots = [];
-  return {
-    setDom: function (d) { dom = d; },
-    setSystem: function (json) { system = freeze(parse(json)); freeze(system._ioprocessors); },
-    exportValue: function (v) { return v === undefined ? undefined : jsonStringify(v, replace); },
-    importValue: parse,
-    declare: function (name, json) { globalThis[name] = parse(json); },
-    has: function (name) { return name in globalThis; },
-    globalNames: function () { return jsonStringify(namesOf(globalThis)); },
-    isCode: function (name) { var v = globalThis[name]; return typeof v === 'function' || v === globalThis; },
-    copyArray: function (v) {
-      if (v === null || typeof v !== 'object' || typeof v.length !== 'number') throw new TypeError('not an array');
-      slots[slots.length] = apply(slice, v, []); return slots.length - 1;
-    },
-    item: function (slot, i) { return slots[slot][i]; },
-    length: function (slot) { return slots[slot].length; },
-    release: function (slot) { slots.length = slot; },
-    setPath: function (pathJson, valueJson) {
-      var path = jsonParse(pathJson), o = globalThis;
-      for (var i = 0; i < path.length - 1; i++) {
-        if (o[path[i]] === null || typeof o[path[i]] !== 'object') o[path[i]] = {};
-        o = o[path[i]];
-      }
-      o[path[path.length - 1]] = parse(valueJson);
-    },
-    bridge: function (pathJson, name, hostCall) {
-      var path = jsonParse(pathJson), o = globalThis;
-      for (var i = 0; i < path.length - 1; i++) {
-        if (o[path[i]] === null || typeof o[path[i]] !== 'object') o[path[i]] = {};
-        o = o[path[i]];
-      }
-      o[path[path.length - 1]] = function () {
-        var answer = jsonParse(hostCall(jsonStringify(apply(slice, arguments, []))));
-        if (!answer.ok) throw new Error(name + ': ' + answer.error);
-        return answer.value;
-      };
-    },
+  // The engine's API: one function (one is smaller than fifteen), the operation first (OP in isolated.ts).
+  return (op, a, b, c) => {
+    var path, o, i;
+    switch (op) {
+      case 0: dom = a; return;
+      case 1: system = freeze(parse(a)); freeze(system._ioprocessors); return;
+      case 2: return a === undefined ? undefined : jsonStringify(a, replace);
+      case 3: return parse(a);
+      case 4: globalThis[a] = parse(b); return;
+      case 5: return a in globalThis ? 1 : 0;
+      case 6:
+        if (a === null || typeof a !== 'object' || typeof a.length !== 'number') throw new TypeError('not an array');
+        return apply(slice, a, []);
+      case 7: return a[b];
+      case 8: return a.length;
+      case 9: case 10:
+        // a value, or a function that calls the host (host(c, JSON of its arguments)), at a path of names
+        path = jsonParse(a); o = globalThis;
+        for (i = 0; i < path.length - 1; i++) {
+          if (o[path[i]] === null || typeof o[path[i]] !== 'object') o[path[i]] = {};
+          o = o[path[i]];
+        }
+        o[path[i]] = op === 9 ? parse(b) : function () {
+          var answer = jsonParse(host(c, jsonStringify(apply(slice, arguments, []))));
+          if (!answer.ok) throw new Error(b + ': ' + answer.error);
+          return answer.value;
+        };
+    }
   };
 })`;
 
-interface Compiled {
-  readonly fn: QuickJSHandle | null;
+/**
+ * `source` without its comments and the spaces it does not need: QuickJS keeps the source text
+ * of every function it compiles (Function.prototype.toString), in every session's runtime.
+ * Tokens are joined as they are; a space is kept only where two tokens would otherwise run into
+ * one (a name after a name, + +, - -, / /). The code must not rely on automatic semicolons.
+ */
+export function compactSource(source: string): string {
+  let out = '';
+  let end = 0;
+  for (const t of acorn.tokenizer(source, { ecmaVersion: 'latest' })) {
+    const text = source.slice(t.start, t.end);
+    if (t.start > end && out) {
+      const a = out[out.length - 1], b = text[0];
+      if ((/[\w$]/.test(a) && /[\w$]/.test(b)) || (a === b && (a === '+' || a === '-' || a === '/'))) out += ' ';
+    }
+    out += text;
+    end = t.end;
+  }
+  return out;
+}
+
+/** The bootstrap as each session's runtime compiles it. */
+export const BOOTSTRAP_SOURCE = compactSource(BOOTSTRAP);
+
+/** The operations of the bootstrap's API function, by name (the name is for messages). */
+const OP = {
+  setDom: 0, setSystem: 1, exportValue: 2, importValue: 3, declare: 4, has: 5, copyArray: 6, item: 7, length: 8, setPath: 9, bridge: 10,
+} as const;
+type OpName = keyof typeof OP;
+
+/**
+ * What a CodeRef becomes in every session of the chart, worked out once per chart: the code
+ * QuickJS compiles (a function), or why it cannot be compiled; for a location, its root.
+ */
+interface Source {
+  readonly code: string | null;
   readonly error: string | null;
   readonly root?: string;
-  readonly vars?: readonly string[];
 }
+
+/** `<assign location expr>` as one function: see IsolatedEcmaScriptChartModel.fusedSource. */
+interface FusedSource {
+  readonly exprId: number;
+  readonly code: string | null;
+}
+
+/** The global names of a session's context before any chart code ran: the same in every session of the process. */
+let builtinNames: ReadonlySet<string> | null = null;
+
+/** The parameter of a location's function: names starting with __orx_ are the engine's (as in the fast sandbox). */
+const VALUE = '__orx_v';
+const STAGE = '__orx_s';
 
 /**
  * The ECMAScript datamodel in `isolated` mode: one QuickJS runtime per session, with a memory
@@ -165,6 +204,8 @@ interface Compiled {
  */
 export class IsolatedEcmaScriptChartModel implements ChartDataModel {
   readonly limits: SandboxLimits;
+  private readonly sources = new Map<number, Source>();
+  private readonly fused = new Map<number, FusedSource>();
   constructor(readonly chart: CompiledChart, options: DataModelOptions) {
     if (!quickjs) throw new Error('the isolated sandbox is not loaded: await engine.ready() before starting sessions');
     this.limits = { ...DEFAULT_SANDBOX_LIMITS, ...options.limits };
@@ -172,20 +213,97 @@ export class IsolatedEcmaScriptChartModel implements ChartDataModel {
   createSession(system: SystemVariables): SessionDataModel {
     return new IsolatedSession(this, quickjs!, system);
   }
+
+  /**
+   * The function a CodeRef compiles to. Functions are arrows (no prototype object to allocate,
+   * and `this` is the global object, as it was in the function called without one):
+   *  - expr: its value; cond: 1 or 0 (a number is cheaper to read across than a boolean);
+   *  - location: `(v) => root declared ? (location = v, 0) : 1`: the declared check and the
+   *    assignment in one call.
+   * The code of expressions is wrapped in parentheses on lines of their own, so that a trailing
+   * `// comment` cannot swallow the rest.
+   */
+  source(ref: CodeRef): Source {
+    let s = this.sources.get(ref.id);
+    if (s) return s;
+    try {
+      const text = expressionText(ref.source);
+      switch (ref.kind) {
+        case 'expr': s = { code: `(() => (\n${text}\n))`, error: null }; break;
+        case 'cond': s = { code: `(() => (\n${text}\n) ? 1 : 0)`, error: null }; break;
+        case 'location': {
+          const root = locationRoot(ref.source);
+          // `this`, in an arrow at the top level, is the global object itself (chart code can
+          // rebind the name globalThis, not this).
+          s = { code: `((${VALUE}) => ${JSON.stringify(root)} in this ? ((\n${text}\n) = ${VALUE}, 0) : 1)`, error: null, root };
+          break;
+        }
+        case 'script':
+          scriptDeclarations(ref.source); // a syntax check: the script itself is run as it is
+          s = { code: null, error: null };
+          break;
+      }
+    } catch (err) {
+      s = { code: null, error: (err as Error).message };
+    }
+    this.sources.set(ref.id, s);
+    return s;
+  }
+
+  /**
+   * `<assign location expr>` as one function, so that an event's assignment is one call into
+   * QuickJS, not three (evaluate, is the root declared, assign): it evaluates the expression,
+   * checks the root and assigns, and answers 0, or 1 when the root is not declared. A closure
+   * variable tells which of the two ran when it threw (read by a second function, only then),
+   * so that the error names the expression or the location, as separate calls did. Only when
+   * both are single expressions (acorn says so): their text is then safe to put side by side;
+   * otherwise the separate functions are used (and report whatever is wrong, as they always did).
+   */
+  fusedSource(location: CodeRef, expr: CodeRef): string | null {
+    let f = this.fused.get(location.id);
+    if (f && f.exprId === expr.id) return f.code;
+    let code: string | null = null;
+    const loc = this.source(location);
+    if (loc.code !== null && this.source(expr).code !== null) {
+      try {
+        parseExpression(expr.source);
+        const value = expressionText(expr.source), target = expressionText(location.source);
+        code = `((${STAGE}) => [() => { ${STAGE} = 0; const ${VALUE} = (\n${value}\n); ${STAGE} = 1; ` +
+          `return ${JSON.stringify(loc.root)} in this ? ((\n${target}\n) = ${VALUE}, 0) : 1; }, () => ${STAGE}])(0)`;
+      } catch {
+        code = null;
+      }
+    }
+    f = { exprId: expr.id, code };
+    this.fused.set(location.id, f);
+    return code;
+  }
+}
+
+interface Fused {
+  readonly exprId: number;
+  /** Evaluates, checks the root, assigns: 0, or 1 when the root is not declared. */
+  readonly fn: QuickJSHandle;
+  /** After `fn` threw: 0 when the expression threw, 1 when the assignment did. */
+  readonly stage: QuickJSHandle;
 }
 
 class IsolatedSession implements SessionDataModel {
   private readonly runtime: QuickJSRuntime;
   private readonly vm: QuickJSContext;
   private readonly api: QuickJSHandle;
-  private readonly compiled = new Map<number, Compiled>();
-  private readonly builtins: ReadonlySet<string>;
+  /** Each CodeRef's function in this runtime (by CodeRef id), or why it does not compile. */
+  private compiled: Map<number, QuickJSHandle | string> | null = null; // made on first use, as the two below
+  /** The fused `<assign location expr>` functions, by location id: see IsolatedEcmaScriptChartModel.fusedSource. */
+  private fused: Map<number, Fused | null> | null = null;
   private deadline = Infinity;
   /** Why the runtime broke, once it has; it is then neither used nor disposed. */
   private broken: string | null = null;
   /** Why the runtime may not be used again (chart code ran away inside the engine's work); it is still disposed. */
   private runaway: string | null = null;
   private domLoaded = false;
+  /** The functions of defineFunction: JSON of the arguments in, JSON of the answer out. */
+  private hostFunctions: ((json: string) => string)[] | null = null;
   /** The current event, and whether the VM has it already (it asks for it when chart code reads _event). */
   private event: ScxmlEvent | null = null;
   private eventPulled = false;
@@ -198,21 +316,29 @@ class IsolatedSession implements SessionDataModel {
     this.runtime.setInterruptHandler(() => Date.now() > this.deadline);
     this.vm = this.runtime.newContext();
     const vm = this.vm;
-    const inFn = vm.newFunction('In', (idHandle) => (system.In(vm.getString(idHandle)) ? vm.true : vm.false));
-    const overBudget = vm.newFunction('overBudget', () => (Date.now() > this.deadline ? vm.true : vm.false));
+    // The one host function the bootstrap calls: host(0) is the deadline passed, host(1, id) In(id),
+    // host(2) the current event, host(3 + i, json) the i-th function of defineFunction.
+    const host = vm.newFunction('host', (opHandle, argHandle) => {
+      const op = vm.getNumber(opHandle);
+      switch (op) {
+        case 0: return Date.now() > this.deadline ? vm.true : vm.false;
+        case 1: return system.In(vm.getString(argHandle)) ? vm.true : vm.false;
+        case 2: return this.pullEvent();
+        default: return vm.newString(this.hostFunctions![op - 3](vm.getString(argHandle)));
+      }
+    });
     const message = vm.newString(runawayMessage(limits.timeMs));
-    const pullEvent = vm.newFunction('pullEvent', () => this.pullEvent());
-    const bootstrap = vm.unwrapResult(vm.evalCode(BOOTSTRAP, 'orchestrion-bootstrap.js'));
-    this.api = vm.unwrapResult(vm.callFunction(bootstrap, vm.undefined, inFn, overBudget, message, pullEvent));
+    const bootstrap = vm.unwrapResult(vm.evalCode(BOOTSTRAP_SOURCE, 'orchestrion-bootstrap.js'));
+    this.api = vm.unwrapResult(vm.callFunction(bootstrap, vm.undefined, host, message));
     bootstrap.dispose();
-    pullEvent.dispose();
-    inFn.dispose();
-    overBudget.dispose();
+    host.dispose();
     message.dispose();
-    const namesHandle = vm.unwrapResult(vm.evalCode('Object.getOwnPropertyNames(globalThis)'));
-    this.builtins = new Set(vm.dump(namesHandle) as string[]);
-    namesHandle.dispose();
-    this.callApi('setSystem', this.toJson({ _sessionid: system.sessionid, _name: system.name, _ioprocessors: system.ioprocessors() }));
+    if (!builtinNames) {
+      const namesHandle = vm.unwrapResult(vm.evalCode('Object.getOwnPropertyNames(globalThis)'));
+      builtinNames = new Set(vm.dump(namesHandle) as string[]);
+      namesHandle.dispose();
+    }
+    this.callApi('setSystem', this.toJson({ _sessionid: system.sessionid, _name: system.name, _ioprocessors: system.ioprocessors() })).dispose();
   }
 
   beginMacrostep(): void {
@@ -221,46 +347,39 @@ class IsolatedSession implements SessionDataModel {
 
   /* ---------- code ---------- */
 
-  private compile(ref: CodeRef): Compiled {
-    let c = this.compiled.get(ref.id);
-    if (c) return c;
-    let code: string;
-    const extra: { root?: string; vars?: string[] } = {};
-    try {
-      switch (ref.kind) {
-        case 'expr': code = `(function () { return (\n${expressionText(ref.source)}\n); })`; break;
-        case 'cond': code = `(function () { return !!(\n${expressionText(ref.source)}\n); })`; break;
-        case 'location':
-          extra.root = locationRoot(ref.source);
-          code = `(function (v) { (\n${expressionText(ref.source)}\n) = v; })`;
-          break;
-        case 'script':
-          extra.vars = scriptDeclarations(ref.source).vars;
-          code = '';
-          break;
-      }
-    } catch (err) {
-      c = { fn: null, error: (err as Error).message };
-      this.compiled.set(ref.id, c);
-      return c;
-    }
-    if (ref.kind === 'script') c = { fn: null, error: null, ...extra };
+  /** The function `ref` compiles to in this runtime, or why it does not compile. */
+  private compile(ref: CodeRef): QuickJSHandle | string {
+    let c = (this.compiled ??= new Map()).get(ref.id);
+    if (c !== undefined) return c;
+    const source = this.model.source(ref);
+    if (source.code === null) c = source.error ?? 'not an expression';
     else {
-      const r = this.guard(() => this.vm.evalCode(code, ref.loc.file));
+      const r = this.guard(() => this.vm.evalCode(source.code!, ref.loc.file));
       if (r.error) {
-        c = { fn: null, error: this.errorText(r.error) };
+        c = this.errorText(r.error);
         r.error.dispose();
-      } else c = { fn: r.value, error: null, ...extra };
+      } else c = r.value;
     }
     this.compiled.set(ref.id, c);
     return c;
   }
 
   /** Call into the VM, turning an exception, an interrupt or an out-of-memory into an EvaluationError. */
-  private call(fn: QuickJSHandle, ref: CodeRef | null, ...args: QuickJSHandle[]): QuickJSHandle {
-    const r = this.guard(() => this.vm.callFunction(fn, this.vm.undefined, ...args));
+  private call(fn: QuickJSHandle, ref: CodeRef | null, arg?: QuickJSHandle): QuickJSHandle {
+    const r = this.enter(fn, arg);
     if (r.error) throw this.failure(r.error, ref);
     return r.value;
+  }
+
+  /** One call into the VM, as `guard` (below) does it, without a closure per call. */
+  private enter(fn: QuickJSHandle, arg?: QuickJSHandle, args?: QuickJSHandle[]): ReturnType<QuickJSContext['callFunction']> {
+    if (this.broken || this.runaway) this.refuse();
+    try {
+      return args ? this.vm.callFunction(fn, this.vm.undefined, args)
+        : arg ? this.vm.callFunction(fn, this.vm.undefined, arg) : this.vm.callFunction(fn, this.vm.undefined);
+    } catch (err) {
+      throw this.breaks(err);
+    }
   }
 
   /**
@@ -269,14 +388,22 @@ class IsolatedSession implements SessionDataModel {
    * session ends and the runtime is never touched again.
    */
   private guard<T>(enter: () => T): T {
-    if (this.broken) throw new SandboxFailure(`the isolated sandbox of this session broke earlier: ${this.broken}`);
-    if (this.runaway) throw new SandboxFailure(`the isolated sandbox of this session was stopped earlier: ${this.runaway}`);
+    if (this.broken || this.runaway) this.refuse();
     try {
       return enter();
     } catch (err) {
-      this.broken = (err as Error)?.message ?? String(err);
-      throw new SandboxFailure(`the isolated sandbox broke (${this.broken}); the session cannot continue`);
+      throw this.breaks(err);
     }
+  }
+
+  private refuse(): never {
+    if (this.broken) throw new SandboxFailure(`the isolated sandbox of this session broke earlier: ${this.broken}`);
+    throw new SandboxFailure(`the isolated sandbox of this session was stopped earlier: ${this.runaway}`);
+  }
+
+  private breaks(err: unknown): SandboxFailure {
+    this.broken = (err as Error)?.message ?? String(err);
+    return new SandboxFailure(`the isolated sandbox broke (${this.broken}); the session cannot continue`);
   }
 
   private failure(errorHandle: QuickJSHandle, ref: CodeRef | null): EvaluationError {
@@ -292,7 +419,7 @@ class IsolatedSession implements SessionDataModel {
     return typeof e === 'object' && e ? `${e.name ?? 'Error'}: ${e.message ?? ''}` : String(e);
   }
 
-  private callApi(name: string, ...args: (string | number | undefined | QuickJSHandle)[]): QuickJSHandle {
+  private callApi(name: OpName, ...args: (string | number | undefined | QuickJSHandle)[]): QuickJSHandle {
     // The engine's own work inside the runtime (setting _event, copying values) is not chart
     // code, so the macrostep's deadline (perhaps spent already) does not apply to it; but chart
     // code can still run during it (a toJSON, a getter, a proxy trap, a patched DOM method), so
@@ -313,14 +440,15 @@ class IsolatedSession implements SessionDataModel {
     }
   }
 
-  private callApiNow(name: string, ...args: (string | number | undefined | QuickJSHandle)[]): QuickJSHandle {
-    const fn = this.vm.getProp(this.api, name);
-    const handles = args.map((a) => (typeof a === 'string' ? this.vm.newString(a) : typeof a === 'number' ? this.vm.newNumber(a) : a === undefined ? this.vm.undefined : a));
+  private callApiNow(name: OpName, ...args: (string | number | undefined | QuickJSHandle)[]): QuickJSHandle {
+    const vm = this.vm;
+    const handles = [OP[name], ...args].map((a) => (typeof a === 'string' ? vm.newString(a) : typeof a === 'number' ? vm.newNumber(a) : a === undefined ? vm.undefined : a));
     try {
-      return this.call(fn, null, ...handles);
+      const r = this.enter(this.api, undefined, handles);
+      if (r.error) throw this.failure(r.error, null);
+      return r.value;
     } finally {
-      fn.dispose();
-      handles.forEach((h, i) => { if (typeof args[i] === 'string' || typeof args[i] === 'number') h.dispose(); });
+      for (let i = 0; i < handles.length; i++) if (i === 0 || typeof args[i - 1] === 'string' || typeof args[i - 1] === 'number') handles[i].dispose();
     }
   }
 
@@ -379,14 +507,22 @@ class IsolatedSession implements SessionDataModel {
   }
 
   private evaluateHandle(ref: CodeRef): QuickJSHandle {
-    const c = this.compile(ref);
-    if (!c.fn) throw new EvaluationError(`'${ref.source}': ${c.error ?? 'not an expression'}`, ref);
-    return this.call(c.fn, ref);
+    const fn = this.compile(ref);
+    if (typeof fn === 'string') throw new EvaluationError(`'${ref.source}': ${fn}`, ref);
+    return this.call(fn, ref);
   }
 
   test(ref: CodeRef): boolean {
+    if (ref.kind !== 'cond') {
+      const h = this.evaluateHandle(ref);
+      try {
+        return Boolean(this.fromVm(h));
+      } finally {
+        h.dispose();
+      }
+    }
     const h = this.evaluateHandle(ref);
-    const result = ref.kind === 'cond' ? this.vm.dump(h) === true : Boolean(this.fromVm(h));
+    const result = this.vm.getNumber(h) === 1;
     h.dispose();
     return result;
   }
@@ -401,53 +537,117 @@ class IsolatedSession implements SessionDataModel {
   }
 
   assignExpression(location: CodeRef, expr: CodeRef): void {
-    const handle = this.evaluateHandle(expr);
+    const f = this.fusedFor(location, expr);
+    if (!f) {
+      const handle = this.evaluateHandle(expr);
+      try {
+        this.assignHandle(location, handle);
+      } finally {
+        handle.dispose();
+      }
+      return;
+    }
+    const r = this.enter(f.fn);
+    if (r.error) throw this.failure(r.error, this.stageOf(f) === 0 ? expr : location);
+    const answer = this.vm.getNumber(r.value);
+    r.value.dispose();
+    if (answer === 1) throw this.undeclared(location);
+  }
+
+  /** The fused function of this assignment (compiled on first use), or null when it has none. */
+  private fusedFor(location: CodeRef, expr: CodeRef): Fused | null {
+    let f = (this.fused ??= new Map()).get(location.id);
+    if (f !== undefined && (f === null || f.exprId === expr.id)) return f;
+    if (f) { // the location was assigned another expression (charts do not do this): replaced
+      f.fn.dispose();
+      f.stage.dispose();
+    }
+    f = null;
+    const code = this.model.fusedSource(location, expr);
+    if (code !== null) {
+      const r = this.guard(() => this.vm.evalCode(code, location.loc.file));
+      if (r.error) r.error.dispose(); // the separate functions will tell what is wrong
+      else {
+        const pair = r.value;
+        f = { exprId: expr.id, fn: this.guard(() => this.vm.getProp(pair, 0)), stage: this.guard(() => this.vm.getProp(pair, 1)) };
+        pair.dispose();
+      }
+    }
+    this.fused.set(location.id, f);
+    return f;
+  }
+
+  /** Which part of a fused assignment threw: 0 the expression, 1 the location (the expression, if that cannot be told). */
+  private stageOf(f: Fused): number {
+    // The deadline may have passed (an interrupt is what threw): this read is not chart code.
+    const deadline = this.deadline;
+    this.deadline = Infinity;
     try {
-      this.assignHandle(location, handle);
+      const r = this.enter(f.stage);
+      if (r.error) {
+        r.error.dispose();
+        return 0;
+      }
+      const stage = this.vm.getNumber(r.value);
+      r.value.dispose();
+      return stage;
+    } catch {
+      return 0;
     } finally {
-      handle.dispose();
+      this.deadline = deadline;
     }
   }
 
   private assignHandle(location: CodeRef, handle: QuickJSHandle): void {
-    const c = this.compile(location);
-    if (!c.fn) throw new EvaluationError(`'${location.source}' is not a valid location: ${c.error}`, location);
-    if (!this.isDeclared(c.root!)) throw new EvaluationError(`cannot assign to '${location.source.trim()}': '${c.root}' is not declared`, location);
-    this.call(c.fn, location, handle).dispose();
+    const fn = this.compile(location);
+    if (typeof fn === 'string') throw new EvaluationError(`'${location.source}' is not a valid location: ${fn}`, location);
+    const h = this.call(fn, location, handle);
+    const answer = this.vm.getNumber(h);
+    h.dispose();
+    if (answer === 1) throw this.undeclared(location);
+  }
+
+  private undeclared(location: CodeRef): EvaluationError {
+    return new EvaluationError(`cannot assign to '${location.source.trim()}': '${this.model.source(location).root}' is not declared`, location);
   }
 
   foreachSnapshot(array: CodeRef): ForeachSnapshot {
     const value = this.evaluateHandle(array);
-    let slot: number;
+    let copy: QuickJSHandle;
     try {
-      const h = this.callApi('copyArray', value);
-      slot = this.vm.getNumber(h);
-      h.dispose();
+      copy = this.callApi('copyArray', value);
     } catch (err) {
       throw new EvaluationError(`foreach array '${array.source}' is not an array`, array);
     } finally {
       value.dispose();
     }
-    const lengthHandle = this.callApi('length', slot);
-    const length = this.vm.getNumber(lengthHandle);
-    lengthHandle.dispose();
+    let length: number;
+    try {
+      const lengthHandle = this.callApi('length', copy);
+      length = this.vm.getNumber(lengthHandle);
+      lengthHandle.dispose();
+    } catch (err) {
+      copy.dispose();
+      throw err;
+    }
     return {
       length,
       assignItem: (index, location) => {
-        const item = this.callApi('item', slot, index);
+        const item = this.callApi('item', copy, index);
         try {
           this.assignHandle(location, item);
         } finally {
           item.dispose();
         }
       },
-      release: () => this.callApi('release', slot).dispose(),
+      // (a broken runtime is left alone, as in dispose)
+      release: () => { if (copy.alive && !this.broken) copy.dispose(); },
     };
   }
 
   runScript(ref: CodeRef): void {
-    const c = this.compile(ref);
-    if (c.error) throw new EvaluationError(`script does not compile: ${c.error}`, ref);
+    const error = this.model.source(ref).error;
+    if (error !== null) throw new EvaluationError(`script does not compile: ${error}`, ref);
     const r = this.guard(() => this.vm.evalCode(ref.source, ref.loc.file));
     if (r.error) throw this.failure(r.error, null);
     r.value.dispose();
@@ -469,7 +669,7 @@ class IsolatedSession implements SessionDataModel {
 
   isDeclared(id: string): boolean {
     const h = this.callApi('has', id);
-    const result = this.vm.dump(h) === true;
+    const result = this.vm.getNumber(h) === 1;
     h.dispose();
     return result;
   }
@@ -507,13 +707,9 @@ class IsolatedSession implements SessionDataModel {
   }
 
   defineFunction(path: readonly string[], fn: (args: unknown[]) => unknown): void {
-    const vm = this.vm;
-    const hostCall = vm.newFunction('hostCall', (jsonHandle) => vm.newString(hostAnswer(() => fn(JSON.parse(vm.getString(jsonHandle)) as unknown[]))));
-    try {
-      this.callApi('bridge', JSON.stringify(path), path.join('.'), hostCall).dispose();
-    } finally {
-      hostCall.dispose();
-    }
+    const functions = (this.hostFunctions ??= []);
+    functions.push((json) => hostAnswer(() => fn(JSON.parse(json) as unknown[])));
+    this.callApi('bridge', JSON.stringify(path), path.join('.'), 3 + functions.length - 1).dispose();
   }
 
   setPath(path: readonly string[], value: unknown): void {
@@ -527,26 +723,31 @@ class IsolatedSession implements SessionDataModel {
   }
 
   variables(): Record<string, unknown> {
-    const namesHandle = this.callApi('globalNames');
-    const names = JSON.parse(this.vm.getString(namesHandle)) as string[];
-    namesHandle.dispose();
+    const vm = this.vm;
     const out: Record<string, unknown> = {};
-    for (const name of names) {
-      if (this.builtins.has(name)) continue;
-      const h = this.vm.getProp(this.vm.global, name);
-      try {
-        // Functions are code, not data (snapshots re-create them by re-running the scripts);
-        // an alias of the root (_data) is not data either.
-        const isCode = this.callApi('isCode', name);
-        const skip = this.vm.dump(isCode) === true;
-        isCode.dispose();
-        if (skip) continue;
-        out[name] = this.fromVm(h);
-      } catch {
-        out[name] = '[not serialisable]';
-      } finally {
-        h.dispose();
+    const names = this.guard(() => vm.getOwnPropertyNames(vm.global));
+    if (names.error) {
+      names.error.dispose();
+      return out;
+    }
+    try {
+      for (const nameHandle of names.value) {
+        const name = vm.getString(nameHandle);
+        if (builtinNames!.has(name)) continue;
+        const h = vm.getProp(vm.global, name);
+        try {
+          // Functions are code, not data (snapshots re-create them by re-running the scripts);
+          // an alias of the root (_data) is not data either.
+          if (vm.typeof(h) === 'function' || vm.eq(h, vm.global)) continue;
+          out[name] = this.fromVm(h);
+        } catch {
+          out[name] = '[not serialisable]';
+        } finally {
+          h.dispose();
+        }
       }
+    } finally {
+      names.value.dispose();
     }
     return out;
   }
@@ -554,8 +755,14 @@ class IsolatedSession implements SessionDataModel {
   dispose(): void {
     // A broken runtime is left alone: disposing it would abort the process.
     if (this.broken) return;
-    for (const c of this.compiled.values()) c.fn?.dispose();
-    this.compiled.clear();
+    for (const c of this.compiled?.values() ?? []) if (typeof c !== 'string') c.dispose();
+    this.compiled = null;
+    for (const f of this.fused?.values() ?? []) {
+      f?.fn.dispose();
+      f?.stage.dispose();
+    }
+    this.fused = null;
+
     this.api.dispose();
     this.vm.dispose();
     this.runtime.dispose();
