@@ -16,6 +16,25 @@ async function setup(mode: (typeof MODES)[number], options: RigOptions = {}): Pr
 
 for (const mode of MODES) {
   describe(`_genesys.ixn (${mode} sandbox)`, () => {
+    test('_genesys and _data are defined when first read (an idle session holds neither), then behave as variables', async () => {
+      const r = await setup(mode);
+      const idle = r.start(ixnChart(`<datamodel><data id="x" expr="1"/></datamodel><state id="s"/>`));
+      const busy = r.start(ixnChart(`
+  <datamodel><data id="x" expr="1"/></datamodel>
+  <state id="s"><onentry>
+    <log label="types" expr="typeof _genesys.ixn.setuData + ' ' + _genesys.ixn.interactions.length + ' ' + (_data.x === x)"/>
+  </onentry></state>`));
+      await r.settle();
+      assert.deepEqual(Object.keys(idle.dm.variables()).sort(), ['x'], 'nothing was made for an idle session');
+      assert.deepEqual(Object.keys(busy.dm.variables()).sort(), ['_genesys', 'x']);
+      assert.deepEqual(r.logged('types'), ['function 0 true']);
+      // Read from outside the chart (the CLI's eval), the idle session makes them too.
+      assert.equal(idle.evaluateExpression('_genesys.ixn.interactions.length'), 0);
+      assert.equal(idle.evaluateExpression('_data.x'), 1);
+      assert.equal(idle.snapshot().modules?.ixn !== undefined, true);
+      assert.deepEqual(Object.keys(idle.snapshot().datamodel), ['x'], 'module variables stay out of snapshots');
+    });
+
     test('interactions is empty at start, fills when interaction.added is processed (not before), empties on interaction.deleted; the session goes on', async () => {
       const r = await setup(mode, {
         // Before the engine hears of the new call, the test queues "peek": the session processes

@@ -33,7 +33,7 @@ const BIGINT_MARK = '__orx_bigint';
  * converts values crossing as JSON (XML travels as {"__orx_xml": text} and becomes a DOM).
  */
 export const BOOTSTRAP = `(function (host, budgetMessage) {
-  var dp = Object.defineProperty, dom = null, event = undefined, system = {};
+  var dp = Object.defineProperty, gopd = Object.getOwnPropertyDescriptor, isExtensible = Object.isExtensible, global = globalThis, dom = null, event = undefined, system = {}, io = undefined;
   // QuickJS polls its interrupt handler only every ~10,000 internal ticks (backward jumps,
   // calls), so a loop whose every iteration is one long built-in call (JSON.stringify of a large
   // array: milliseconds) would overrun the deadline by thousands of those calls. The built-ins
@@ -76,9 +76,12 @@ export const BOOTSTRAP = `(function (host, budgetMessage) {
   guardAll(Reflect, ['apply']);
   // The system variables: accessors whose setter throws. _event comes from the host when chart
   // code reads it: host(2) gives the event as JSON the first time it is read, undefined while it
-  // is unchanged (and null if it cannot cross).
+  // is unchanged (and null if it cannot cross). _ioprocessors too, once (host(4)).
   ['_event', '_sessionid', '_name', '_ioprocessors'].forEach((name) => dp(globalThis, name, {
-    get: name !== '_event' ? () => system[name] : () => {
+    get: name === '_ioprocessors' ? () => {
+      if (io === undefined) { io = freeze(parse(host(4))); keysOf(io).forEach((k) => freeze(io[k])); }
+      return io;
+    } : name !== '_event' ? () => system[name] : () => {
       var json = host(2);
       if (json === null) throw new TypeError('_event is not available');
       if (json !== undefined) {
@@ -118,7 +121,7 @@ export const BOOTSTRAP = `(function (host, budgetMessage) {
     var path, o, i;
     switch (op) {
       case 0: dom = a; return;
-      case 1: system = freeze(parse(a)); freeze(system._ioprocessors); return;
+      case 1: system = freeze(parse(a)); return;
       case 2: return a === undefined ? undefined : jsonStringify(a, replace);
       case 3: return parse(a);
       case 4: globalThis[a] = parse(b); return;
@@ -140,6 +143,23 @@ export const BOOTSTRAP = `(function (host, budgetMessage) {
           if (!answer.ok) throw new Error(b + ': ' + answer.error);
           return answer.value;
         };
+        return;
+      case 11:
+        // module variables, defined by the host (host(3, name)) when chart code first reads them
+        jsonParse(a).forEach((name) => {
+          var own = (v) => dp(global, name, { value: v, writable: true, enumerable: true, configurable: true });
+          dp(global, name, {
+            get() {
+              if (!isExtensible(global)) throw new TypeError(name + ' is not available: chart code made the datamodel not extensible before first reading it');
+              own(undefined);
+              host(3, name);
+              return global[name];
+            },
+            set: own, enumerable: false, configurable: true,
+          });
+        });
+        return;
+      case 12: return gopd(global, a).get ? 0 : 1; // a module variable: defined yet?
     }
   };
 })`;
@@ -171,7 +191,11 @@ export const BOOTSTRAP_SOURCE = compactSource(BOOTSTRAP);
 /** The operations of the bootstrap's API function, by name (the name is for messages). */
 const OP = {
   setDom: 0, setSystem: 1, exportValue: 2, importValue: 3, declare: 4, has: 5, copyArray: 6, item: 7, length: 8, setPath: 9, bridge: 10,
+  defineOnRead: 11, isDefined: 12,
 } as const;
+
+/** The host operation of the first defineFunction function (see the host function in IsolatedSession). */
+const FIRST_HOST_FUNCTION = 5;
 type OpName = keyof typeof OP;
 
 /**
@@ -204,11 +228,13 @@ const STAGE = '__orx_s';
  */
 export class IsolatedEcmaScriptChartModel implements ChartDataModel {
   readonly limits: SandboxLimits;
+  readonly definesOnRead: ReadonlySet<string>;
   private readonly sources = new Map<number, Source>();
   private readonly fused = new Map<number, FusedSource>();
   constructor(readonly chart: CompiledChart, options: DataModelOptions) {
     if (!quickjs) throw new Error('the isolated sandbox is not loaded: await engine.ready() before starting sessions');
     this.limits = { ...DEFAULT_SANDBOX_LIMITS, ...options.limits };
+    this.definesOnRead = new Set(options.moduleVariables);
   }
   createSession(system: SystemVariables): SessionDataModel {
     return new IsolatedSession(this, quickjs!, system);
@@ -317,14 +343,17 @@ class IsolatedSession implements SessionDataModel {
     this.vm = this.runtime.newContext();
     const vm = this.vm;
     // The one host function the bootstrap calls: host(0) is the deadline passed, host(1, id) In(id),
-    // host(2) the current event, host(3 + i, json) the i-th function of defineFunction.
+    // host(2) the current event, host(3, name) defines a module variable, host(4) _ioprocessors
+    // as JSON, host(FIRST_HOST_FUNCTION + i, json) the i-th function of defineFunction.
     const host = vm.newFunction('host', (opHandle, argHandle) => {
       const op = vm.getNumber(opHandle);
       switch (op) {
         case 0: return Date.now() > this.deadline ? vm.true : vm.false;
         case 1: return system.In(vm.getString(argHandle)) ? vm.true : vm.false;
         case 2: return this.pullEvent();
-        default: return vm.newString(this.hostFunctions![op - 3](vm.getString(argHandle)));
+        case 3: system.defineModuleVariable(vm.getString(argHandle)); return vm.undefined;
+        case 4: return vm.newString(this.toJson(system.ioprocessors())!);
+        default: return vm.newString(this.hostFunctions![op - FIRST_HOST_FUNCTION](vm.getString(argHandle)));
       }
     });
     const message = vm.newString(runawayMessage(limits.timeMs));
@@ -338,7 +367,8 @@ class IsolatedSession implements SessionDataModel {
       builtinNames = new Set(vm.dump(namesHandle) as string[]);
       namesHandle.dispose();
     }
-    this.callApi('setSystem', this.toJson({ _sessionid: system.sessionid, _name: system.name, _ioprocessors: system.ioprocessors() })).dispose();
+    this.callApi('setSystem', this.toJson({ _sessionid: system.sessionid, _name: system.name })).dispose();
+    if (model.definesOnRead.size > 0) this.callApi('defineOnRead', JSON.stringify([...model.definesOnRead])).dispose();
   }
 
   beginMacrostep(): void {
@@ -668,10 +698,17 @@ class IsolatedSession implements SessionDataModel {
   }
 
   isDeclared(id: string): boolean {
-    const h = this.callApi('has', id);
-    const result = this.vm.getNumber(h) === 1;
-    h.dispose();
-    return result;
+    return this.apiNumber('has', id) === 1;
+  }
+
+  /** An API operation whose answer is a number. */
+  private apiNumber(name: OpName, ...args: (string | number | undefined)[]): number {
+    const h = this.callApi(name, ...args);
+    try {
+      return this.vm.getNumber(h);
+    } finally {
+      h.dispose();
+    }
   }
 
   setEvent(event: ScxmlEvent): void {
@@ -709,7 +746,7 @@ class IsolatedSession implements SessionDataModel {
   defineFunction(path: readonly string[], fn: (args: unknown[]) => unknown): void {
     const functions = (this.hostFunctions ??= []);
     functions.push((json) => hostAnswer(() => fn(JSON.parse(json) as unknown[])));
-    this.callApi('bridge', JSON.stringify(path), path.join('.'), 3 + functions.length - 1).dispose();
+    this.callApi('bridge', JSON.stringify(path), path.join('.'), FIRST_HOST_FUNCTION + functions.length - 1).dispose();
   }
 
   setPath(path: readonly string[], value: unknown): void {
@@ -734,6 +771,8 @@ class IsolatedSession implements SessionDataModel {
       for (const nameHandle of names.value) {
         const name = vm.getString(nameHandle);
         if (builtinNames!.has(name)) continue;
+        // A module variable not read yet is not made for the listing.
+        if (this.model.definesOnRead.has(name) && this.apiNumber('isDefined', name) === 0) continue;
         const h = vm.getProp(vm.global, name);
         try {
           // Functions are code, not data (snapshots re-create them by re-running the scripts);
