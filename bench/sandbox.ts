@@ -14,12 +14,14 @@ export interface SandboxFigures {
   readonly mode: 'fast' | 'isolated';
   readonly condsPerSecond: number;
   readonly sessions: number;
-  /** The datamodel's own state per session: JS heap bytes, and native bytes (QuickJS heap). */
+  /**
+   * JS heap bytes of the datamodel's own state per session, and of a whole idle session
+   * (datamodel, configuration, queues). Resident memory, QuickJS's included, is measured by the
+   * start workload, over more sessions: differences of resident memory over these counts are
+   * noise (the heap's own growth and release dominate them).
+   */
   readonly sandboxHeapBytesPerSession: number;
-  readonly sandboxNativeBytesPerSession: number;
-  /** A whole idle session (datamodel, configuration, queues), same two figures. */
   readonly heapBytesPerSession: number;
-  readonly nativeBytesPerSession: number;
 }
 
 function gc(): void {
@@ -48,7 +50,7 @@ function condsPerSecond(engine: Engine, chart: CompiledChart): number {
 }
 
 /** Bytes per live item made by `make` (JS heap, and resident memory for the WebAssembly heap of QuickJS). */
-async function bytesPerItem<T>(count: number, make: () => T, settle: () => Promise<void>, release: (item: T) => void): Promise<[number, number]> {
+async function heapBytesPerItem<T>(count: number, make: () => T, settle: () => Promise<void>, release: (item: T) => void): Promise<number> {
   gc();
   const before = process.memoryUsage();
   const items: T[] = [];
@@ -56,12 +58,8 @@ async function bytesPerItem<T>(count: number, make: () => T, settle: () => Promi
   await settle();
   gc();
   const after = process.memoryUsage();
-  const result: [number, number] = [
-    Math.round((after.heapUsed - before.heapUsed) / count),
-    Math.round((after.rss - before.rss - (after.heapTotal - before.heapTotal)) / count),
-  ];
   items.forEach(release);
-  return result;
+  return Math.round((after.heapUsed - before.heapUsed) / count);
 }
 
 export async function benchSandbox(mode: 'fast' | 'isolated'): Promise<SandboxFigures> {
@@ -74,13 +72,12 @@ export async function benchSandbox(mode: 'fast' | 'isolated'): Promise<SandboxFi
   // The sandbox's own state per session (scope, realm objects or QuickJS runtime)...
   const model = engine.chartDataModel(chart);
   const system = { sessionid: 'bench', name: null, ioprocessors: () => ({}), In: () => false, defineModuleVariable() { /* none */ } };
-  const [sandboxHeap, sandboxNative] = await bytesPerItem(sessions, () => model.createSession(system), async () => {}, (dm) => dm.dispose());
+  const sandboxHeap = await heapBytesPerItem(sessions, () => model.createSession(system), async () => {}, (dm) => dm.dispose());
   // ...and a whole idle session started by the engine.
-  const [heap, native] = await bytesPerItem(sessions, () => engine.start(chart), () => engine.whenIdle(), (s) => s.stop());
+  const heap = await heapBytesPerItem(sessions, () => engine.start(chart), () => engine.whenIdle(), (s) => s.stop());
   await engine.close();
   return {
     mode, condsPerSecond: rate, sessions,
-    sandboxHeapBytesPerSession: sandboxHeap, sandboxNativeBytesPerSession: sandboxNative,
-    heapBytesPerSession: heap, nativeBytesPerSession: native,
+    sandboxHeapBytesPerSession: sandboxHeap, heapBytesPerSession: heap,
   };
 }
