@@ -65,7 +65,7 @@ for (const [workload, title] of [['pingpong', 'ping/pong (one session, one cond 
 }
 
 out.push('\n### start (create and start sessions of a 10-state chart with three variables, kept alive)\n');
-out.push(table(['engine', 'sessions', 'sessions/s', 'sessions/CPU-s', 'heap B/session', 'QuickJS B/session', 'resident B/session', '×SCION (rate, heap)', '×XState (rate, heap)'],
+out.push(table(['engine', 'sessions', 'sessions/s', 'sessions/CPU-s', 'heap B/session', 'WebAssembly reserved B/session', 'resident B/session', '×SCION (rate, heap)', '×XState (rate, heap)'],
   rowsOf('start').map((w) => [
     name(w), n(w.figures.sessions), n(w.figures.sessionsPerSecond), n(w.figures.sessionsPerCpuSecond), n(w.figures.heapBytesPerSession),
     n(w.figures.externalBytesPerSession), n(w.figures.rssBytesPerSession),
