@@ -29,6 +29,7 @@ export type { ActionDefinition, ActionNode, CompiledChart, CodeRef, StateNode, T
 export type { ScxmlEvent } from './model/event.js';
 export type { ExecContext, SendRequest } from './exec/context.js';
 export type { CompileContext } from './compile/compile-context.js';
+export type { XmlAttribute, XmlElement, XmlNode, XmlText } from './parse/xml-tree.js';
 export type { ChartSource, LoadResult } from './compile/load.js';
 export { EvaluationError, type DataModelDefinition, type SessionDataModel, type ChartDataModel } from './datamodel/datamodel.js';
 export { SNAPSHOT_VERSION, SnapshotError, type SessionSnapshot, type SessionStore } from './runtime/snapshot.js';

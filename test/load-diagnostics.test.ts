@@ -195,6 +195,11 @@ const CASES: Case[] = [
     at: 'event="e"', message: /<send> may not have both 'eventexpr' and 'event'/,
   },
   {
+    code: 'ORX0107', what: 'src and expr on <data>: reported once, the src not read (no ORX0004 besides)',
+    xml: chart('  <datamodel><data id="d" src="no-such-file.json" expr="1"/></datamodel>\n  <state id="a"/>'),
+    at: 'expr="1"', message: /<data> may not have both 'src' and 'expr'/,
+  },
+  {
     code: 'ORX0107', what: 'expr and content on <assign>',
     xml: chart('  <datamodel><data id="v"/></datamodel>\n  <state id="a"><onentry><assign location="v" expr="1">2</assign></onentry></state>'),
     at: '<assign', message: /<assign> may have an expr attribute or content, not both/,

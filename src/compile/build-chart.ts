@@ -387,7 +387,8 @@ export function buildChart(root: XmlElement, file: string, baseUrl: URL, env: Bu
       const n = ctx.exclusive(d, ['src', 'expr']);
       if (n && hasBody) sink.error('ORX0107', d.loc, '<data> may have src, expr or content, only one of them');
       let inline: InlineValue | null = null;
-      const src = attr(d, 'src');
+      // With another source beside it (an error already), the src is not read: one report, not two.
+      const src = n === 1 && !hasBody ? attr(d, 'src') : undefined;
       if (src !== undefined) {
         const text = ctx.readResource(src, attrNode(d, 'src')!.loc);
         if (text !== null) inline = /^\s*</.test(text) ? { kind: 'xml', xml: text.trim() } : classifyText(text);
