@@ -192,6 +192,21 @@ for (const mode of MODES) {
       assert.ok(verdicts.some((v) => /^received: x 1/.test(v)), JSON.stringify(verdicts));
     });
 
+    test('a module variable whose definition fails on the host: chart code gets its own TypeError, never the host error', T, async () => {
+      const { engine, logs } = await newEngine(mode);
+      engine.addHooks({ variables: { _boom: () => { throw new Error('host failure'); } } });
+      const session = engine.start(compile(engine, probeChart({
+        attempts: `
+          attempt('the error of _boom', function () { try { return _boom; } catch (e) { return e; } });
+          try { _boom; } catch (e) { out.push('caught: ' + (e instanceof TypeError) + ' ' + e.message); }`,
+      })));
+      session.send('done');
+      const result = await within(session.done, 10_000);
+      assert.equal(result.final, 'pass', JSON.stringify(logged(logs, 'error')));
+      const verdicts = assertAllBlocked(logs, ['the error of _boom']);
+      assert.ok(verdicts.includes('caught: true _boom is not available'), JSON.stringify(verdicts));
+    });
+
     /* ---------- code generation ---------- */
 
     const codegen: [string, string][] = [

@@ -4,7 +4,7 @@ import type { SessionDataModel } from '../datamodel/datamodel.js';
 import { EvaluationError, SandboxFailure, type SystemVariables } from '../datamodel/datamodel.js';
 import type { ExecContext, SendRequest } from '../exec/context.js';
 import { evaluateContent, evaluateParams, inlineToValue, pairsToObject } from '../exec/values.js';
-import type { AlgorithmHost, InterpreterState } from '../semantics/state.js';
+import { enteredFlag, type AlgorithmHost, type InterpreterState } from '../semantics/state.js';
 import { activeStateIds, exitInterpreter, interpret, processExternalEvent, RunawayError } from '../semantics/interpreter.js';
 import { errorExecution } from '../semantics/select-transitions.js';
 import { chartPlans } from '../semantics/plans.js';
@@ -368,7 +368,7 @@ export class Session implements AlgorithmHost {
       status: this.status as 'starting' | 'running',
       parent: this.parent ? { sessionId: this.parent.session.id, invokeid: this.parent.invokeid } : null,
       configuration: this.configuration,
-      entered: this.chart.states.filter((x) => this.state.active[this.state.enteredOffset + x.index]).map((x) => x.id),
+      entered: this.chart.states.filter((x) => this.state.active[enteredFlag(this.state, x)]).map((x) => x.id),
       history,
       datamodel,
       internalQueue: this.state.internalQueue.toArray().map(encodeEvent),
@@ -408,7 +408,7 @@ export class Session implements AlgorithmHost {
       return state;
     };
     for (const id of snapshot.configuration) this.state.active[stateOf(id).index] = 1;
-    for (const id of snapshot.entered) this.state.active[this.state.enteredOffset + stateOf(id).index] = 1;
+    for (const id of snapshot.entered) this.state.active[enteredFlag(this.state, stateOf(id))] = 1;
     for (const [id, states] of Object.entries(snapshot.history)) {
       const history = stateOf(id);
       if (history.kind !== 'history') throw new SnapshotError(`snapshot gives a history value to '${id}', which is not a history state`);

@@ -1,6 +1,6 @@
 import type { ExecBlock, StateNode, Transition } from '../model/chart.js';
 import { internalEvent } from '../model/event.js';
-import type { InterpreterState } from './state.js';
+import { enteredFlag, type InterpreterState } from './state.js';
 import type { EntryPlan } from './plans.js';
 import {
   byDocumentOrder, byReverseDocumentOrder, findLCCA, getProperAncestors, isDescendant, isInFinalState,
@@ -120,7 +120,7 @@ export function enterStates(s: InterpreterState, transitions: readonly Transitio
     s.active[state.index] = 1;
     s.observer?.enter(state);
     if (invokes) s.statesToInvoke.add(state);
-    const entered = s.enteredOffset + state.index;
+    const entered = enteredFlag(s, state);
     if (late && !s.active[entered]) s.host.initializeData(state);
     s.active[entered] = 1;
     for (const block of state.onentry) s.host.execute(block);

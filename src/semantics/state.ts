@@ -54,3 +54,8 @@ export interface InterpreterState {
   readonly maxMicrosteps: number;
   observer: AlgorithmObserver | null;
 }
+
+/** Where `state`'s entered flag is in InterpreterState.active. */
+export function enteredFlag(s: InterpreterState, state: StateNode): number {
+  return s.enteredOffset + state.index;
+}

@@ -147,8 +147,16 @@ const HARDEN_REALM = `(function (now, budgetMessage) {
     if (h === undefined) throw new TypeError('not a session scope');
     return h;
   }
+  // What the host does for a variable: a host exception must never reach chart code (its
+  // constructor would be the host's Function).
   function fromHost(h, key) {
-    try { return key === '_event' ? h.currentEvent() : h.ioprocessors(); } catch (err) { throw new TypeError(key + ' is not available'); }
+    try {
+      if (key === '_event') return h.currentEvent();
+      if (key === '_ioprocessors') return h.ioprocessors();
+      h.defineModuleVariable(key);
+    } catch (err) {
+      throw new TypeError(key + ' is not available');
+    }
   }
   function own(t, key, value, enumerable) {
     dp(t, key, { value: value, writable: true, enumerable: enumerable, configurable: true });
@@ -178,7 +186,12 @@ const HARDEN_REALM = `(function (now, budgetMessage) {
           var h = hostOf(this);
           if (!Object.isExtensible(this)) throw new TypeError(name + ' is not available: chart code made the datamodel not extensible before first reading it');
           own(this, name, undefined, true);
-          h.defineModuleVariable(name);
+          try {
+            fromHost(h, name);
+          } catch (err) {
+            delete this[name]; // not defined: the next read tries again
+            throw err;
+          }
           return this[name];
         },
         set: function (v) { own(this, name, v, true); },

@@ -146,13 +146,13 @@ export const BOOTSTRAP = `(function (host, budgetMessage) {
         return;
       case 11:
         // module variables, defined by the host (host(3, name)) when chart code first reads them
-        jsonParse(a).forEach((name) => {
+        jsonParse(a).forEach(function onRead(name) {
           var own = (v) => dp(global, name, { value: v, writable: true, enumerable: true, configurable: true });
           dp(global, name, {
             get() {
               if (!isExtensible(global)) throw new TypeError(name + ' is not available: chart code made the datamodel not extensible before first reading it');
               own(undefined);
-              host(3, name);
+              if (!host(3, name)) { onRead(name); throw new TypeError(name + ' is not available'); } // the next read tries again
               return global[name];
             },
             set: own, enumerable: false, configurable: true,
@@ -351,7 +351,9 @@ class IsolatedSession implements SessionDataModel {
         case 0: return Date.now() > this.deadline ? vm.true : vm.false;
         case 1: return system.In(vm.getString(argHandle)) ? vm.true : vm.false;
         case 2: return this.pullEvent();
-        case 3: system.defineModuleVariable(vm.getString(argHandle)); return vm.undefined;
+        case 3:
+          // A host exception is not for chart code to see: the variable is just not available.
+          try { system.defineModuleVariable(vm.getString(argHandle)); return vm.true; } catch { return vm.false; }
         case 4: return vm.newString(this.toJson(system.ioprocessors())!);
         default: return vm.newString(this.hostFunctions![op - FIRST_HOST_FUNCTION](vm.getString(argHandle)));
       }
