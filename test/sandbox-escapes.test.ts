@@ -198,13 +198,20 @@ for (const mode of MODES) {
       const session = engine.start(compile(engine, probeChart({
         attempts: `
           attempt('the error of _boom', function () { try { return _boom; } catch (e) { return e; } });
-          try { _boom; } catch (e) { out.push('caught: ' + (e instanceof TypeError) + ' ' + e.message); }`,
+          out.push('then: ' + typeof _boom);`,
       })));
       session.send('done');
       const result = await within(session.done, 10_000);
       assert.equal(result.final, 'pass', JSON.stringify(logged(logs, 'error')));
       const verdicts = assertAllBlocked(logs, ['the error of _boom']);
-      assert.ok(verdicts.includes('caught: true _boom is not available'), JSON.stringify(verdicts));
+      assert.ok(verdicts.includes('then: undefined'), JSON.stringify(verdicts));
+      // What the first read threw: this sandbox's own TypeError, with the variable's name.
+      const probe = engine.start(compile(engine, scxml(`
+<state id="s"><onentry><script>try { _boom; } catch (e) { _data.seen = (e instanceof TypeError) + ' ' + e.message; }</script>
+  <log label="seen" expr="_data.seen"/></onentry></state>`)));
+      await within(engine.whenIdle(), 10_000, 'the engine');
+      probe.stop();
+      assert.deepEqual(logged(logs, 'seen'), ['true _boom is not available']);
     });
 
     /* ---------- code generation ---------- */

@@ -186,12 +186,7 @@ const HARDEN_REALM = `(function (now, budgetMessage) {
           var h = hostOf(this);
           if (!Object.isExtensible(this)) throw new TypeError(name + ' is not available: chart code made the datamodel not extensible before first reading it');
           own(this, name, undefined, true);
-          try {
-            fromHost(h, name);
-          } catch (err) {
-            delete this[name]; // not defined: the next read tries again
-            throw err;
-          }
+          fromHost(h, name); // if the module fails, the variable stays undefined
           return this[name];
         },
         set: function (v) { own(this, name, v, true); },

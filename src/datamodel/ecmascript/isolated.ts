@@ -116,6 +116,29 @@ export const BOOTSTRAP = `(function (host, budgetMessage) {
     return value;
   }
   function parse(json) { return json === undefined ? undefined : jsonParse(json, revive); }
+  // Functions made for the API live on, each with its own source text (QuickJS keeps it), so
+  // they are defined out here: inside the API function their text would be kept twice.
+  // A function that calls the host (host(op, JSON of its arguments)).
+  function bridge(name, op) {
+    return function () {
+      var answer = jsonParse(host(op, jsonStringify(apply(slice, arguments, []))));
+      if (!answer.ok) throw new Error(name + ': ' + answer.error);
+      return answer.value;
+    };
+  }
+  // A module variable, defined by the host (host(3, name)) when chart code first reads it.
+  function defineOnRead(name) {
+    var own = (v) => dp(global, name, { value: v, writable: true, enumerable: true, configurable: true });
+    dp(global, name, {
+      get() {
+        if (!isExtensible(global)) throw new TypeError(name + ' is not available: chart code made the datamodel not extensible before first reading it');
+        own(undefined);
+        if (!host(3, name)) throw new TypeError(name + ' is not available'); // and stays undefined
+        return global[name];
+      },
+      set: own, enumerable: false, configurable: true,
+    });
+  }
   // The engine's API: one function (one is smaller than fifteen), the operation first (OP in isolated.ts).
   return (op, a, b, c) => {
     var path, o, i;
@@ -138,27 +161,9 @@ export const BOOTSTRAP = `(function (host, budgetMessage) {
           if (o[path[i]] === null || typeof o[path[i]] !== 'object') o[path[i]] = {};
           o = o[path[i]];
         }
-        o[path[i]] = op === 9 ? parse(b) : function () {
-          var answer = jsonParse(host(c, jsonStringify(apply(slice, arguments, []))));
-          if (!answer.ok) throw new Error(b + ': ' + answer.error);
-          return answer.value;
-        };
+        o[path[i]] = op === 9 ? parse(b) : bridge(b, c);
         return;
-      case 11:
-        // module variables, defined by the host (host(3, name)) when chart code first reads them
-        jsonParse(a).forEach(function onRead(name) {
-          var own = (v) => dp(global, name, { value: v, writable: true, enumerable: true, configurable: true });
-          dp(global, name, {
-            get() {
-              if (!isExtensible(global)) throw new TypeError(name + ' is not available: chart code made the datamodel not extensible before first reading it');
-              own(undefined);
-              if (!host(3, name)) { onRead(name); throw new TypeError(name + ' is not available'); } // the next read tries again
-              return global[name];
-            },
-            set: own, enumerable: false, configurable: true,
-          });
-        });
-        return;
+      case 11: jsonParse(a).forEach(defineOnRead); return;
       case 12: return gopd(global, a).get ? 0 : 1; // a module variable: defined yet?
     }
   };
