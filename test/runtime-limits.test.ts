@@ -30,12 +30,19 @@ after(async () => {
 /** Generous: these are functional checks that a run ends, not performance measurements. */
 const WALL_BOUND_MS = 5_000;
 
+/**
+ * Runs the chart to its end. busyMs is the shorter of the wall time and the CPU time this
+ * process used meanwhile: a loaded machine stretches the one, not the other.
+ */
 async function runToEnd(xml: string, options: EngineOptions) {
   const engine = newEngine({ clock: 'virtual', ...options });
   const started = Date.now();
+  const cpu0 = process.cpuUsage();
   const session = engine.start(compile(engine, xml));
   const result = await session.done;
-  return { engine, session, result, wallMs: Date.now() - started };
+  const cpu = process.cpuUsage(cpu0);
+  const wallMs = Date.now() - started;
+  return { engine, session, result, busyMs: Math.min(wallMs, Math.round((cpu.user + cpu.system) / 1000)) };
 }
 
 const PING_PONG = scxml(`
@@ -100,39 +107,39 @@ describe('runaway protection', () => {
   });
 
   test('eventless transitions back and forth end with an error naming maxMicrosteps', async () => {
-    const { result, wallMs, engine } = await runToEnd(PING_PONG, { limits: { maxMicrosteps: 1000 } });
+    const { result, busyMs, engine } = await runToEnd(PING_PONG, { limits: { maxMicrosteps: 1000 } });
     assert.equal(result.status, 'error');
     assert.equal(result.final, null);
     assert.match(result.message ?? '', /maxMicrosteps/);
     assert.match(result.message ?? '', /1000/);
     assert.ok(result.configuration.length > 0);
-    assert.ok(wallMs < WALL_BOUND_MS, `took ${wallMs} ms`);
+    assert.ok(busyMs < WALL_BOUND_MS, `took ${busyMs} ms`);
     await engine.whenIdle();
     assert.equal(engine.sessionCount, 0);
   });
 
   test('a targetless transition raising its own event forever ends with maxMicrosteps', async () => {
-    const { result, wallMs } = await runToEnd(RAISE_FOREVER, { limits: { maxMicrosteps: 1000 } });
+    const { result, busyMs } = await runToEnd(RAISE_FOREVER, { limits: { maxMicrosteps: 1000 } });
     assert.equal(result.status, 'error');
     assert.match(result.message ?? '', /maxMicrosteps/);
     assert.deepEqual(result.configuration, ['a']);
-    assert.ok(wallMs < WALL_BOUND_MS, `took ${wallMs} ms`);
+    assert.ok(busyMs < WALL_BOUND_MS, `took ${busyMs} ms`);
   });
 
   test('a growing internal queue ends with an error naming maxQueueLength', async () => {
-    const { result, wallMs } = await runToEnd(RAISE_DOUBLING, { limits: { maxMicrosteps: 1_000_000, maxQueueLength: 100 } });
+    const { result, busyMs } = await runToEnd(RAISE_DOUBLING, { limits: { maxMicrosteps: 1_000_000, maxQueueLength: 100 } });
     assert.equal(result.status, 'error');
     assert.match(result.message ?? '', /internal queue/);
     assert.match(result.message ?? '', /maxQueueLength/);
-    assert.ok(wallMs < WALL_BOUND_MS, `took ${wallMs} ms`);
+    assert.ok(busyMs < WALL_BOUND_MS, `took ${busyMs} ms`);
   });
 
   test('a growing external queue ends with an error naming maxQueueLength', async () => {
-    const { result, wallMs } = await runToEnd(SEND_DOUBLING, { limits: { maxQueueLength: 100 } });
+    const { result, busyMs } = await runToEnd(SEND_DOUBLING, { limits: { maxQueueLength: 100 } });
     assert.equal(result.status, 'error');
     assert.match(result.message ?? '', /external queue/);
     assert.match(result.message ?? '', /maxQueueLength/);
-    assert.ok(wallMs < WALL_BOUND_MS, `took ${wallMs} ms`);
+    assert.ok(busyMs < WALL_BOUND_MS, `took ${busyMs} ms`);
   });
 
   test('events sent from outside count against maxQueueLength too', async () => {
@@ -176,12 +183,12 @@ describe('runaway protection', () => {
     assert.deepEqual(result, { status: 'final', final: 'stopped' });
   });
 
-  /** Wall time of the default-limit runs below, for the speed check that follows them. */
+  /** How long the default-limit runs below took (busyMs), for the speed check that follows them. */
   const defaultRunMs = new Map<string, number>();
   for (const [name, xml] of [['eventless loop', PING_PONG], ['raise loop', RAISE_FOREVER], ['internal queue growth', RAISE_DOUBLING], ['external queue growth', SEND_DOUBLING]] as const) {
     test(`default limits terminate: ${name}`, { timeout: 120_000 }, async () => {
-      const { result, wallMs } = await runToEnd(xml, {});
-      defaultRunMs.set(name, wallMs);
+      const { result, busyMs } = await runToEnd(xml, {});
+      defaultRunMs.set(name, busyMs);
       assert.equal(result.status, 'error');
       assert.match(result.message ?? '', /maxMicrosteps|maxQueueLength/);
     });
@@ -189,9 +196,9 @@ describe('runaway protection', () => {
 
   test('default limits catch queue growth quickly', () => {
     for (const name of ['internal queue growth', 'external queue growth']) {
-      const wallMs = defaultRunMs.get(name);
-      assert.ok(wallMs !== undefined, `${name} did not run`);
-      assert.ok(wallMs < 1_500, `${name}: took ${wallMs} ms`);
+      const busyMs = defaultRunMs.get(name);
+      assert.ok(busyMs !== undefined, `${name} did not run`);
+      assert.ok(busyMs < 1_500, `${name}: took ${busyMs} ms`);
     }
   });
 });

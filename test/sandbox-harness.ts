@@ -185,6 +185,12 @@ export interface ChildOutcome {
   readonly hostErrors: string[];
   /** Wall time from start to the session's end (or to the child's exit). */
   readonly wallMs: number;
+  /**
+   * The shorter of that wall time and the CPU time the child used meanwhile: the time the work
+   * took, which a loaded machine stretches in wall time but not in CPU time (bounds on how fast
+   * runaway code is stopped are checked on it).
+   */
+  readonly busyMs: number;
   readonly stderr: string;
 }
 
@@ -193,15 +199,16 @@ const INDEX_URL = new URL('../src/index.js', import.meta.url).href;
 const CHILD_PROGRAM = `
 import { createEngine } from ${JSON.stringify(INDEX_URL)};
 const spec = JSON.parse(process.env.ORX_SANDBOX_SPEC);
-const out = { logs: [], hostErrors: [], result: null, timedOut: false, wallMs: 0 };
-const t0 = Date.now();
+const out = { logs: [], hostErrors: [], result: null, timedOut: false, wallMs: 0, cpuMs: 0 };
+const t0 = Date.now(), cpu0 = process.cpuUsage();
+const cpuMs = () => { const c = process.cpuUsage(cpu0); return Math.round((c.user + c.system) / 1000); };
 const text = (e) => { try { return e && e.message !== undefined ? String(e.name) + ': ' + String(e.message) : String(e); } catch { return '[unprintable]'; } };
 // After an uncaught exception the engine may never settle the session: report soon rather than wait.
 process.on('uncaughtException', (e) => { out.hostErrors.push('uncaughtException: ' + text(e)); setTimeout(() => process.exit(0), 500); });
 // No unhandledRejection listener of our own: like a host that has none, a rejection nobody
 // handles becomes an uncaughtException (Node's default) — unless it is a chart realm's promise,
 // which the engine's own listener absorbs.
-process.on('exit', () => { if (!out.wallMs) out.wallMs = Date.now() - t0; process.stdout.write('\\n@@ORX@@' + JSON.stringify(out) + '\\n'); });
+process.on('exit', () => { if (!out.wallMs) { out.wallMs = Date.now() - t0; out.cpuMs = cpuMs(); } process.stdout.write('\\n@@ORX@@' + JSON.stringify(out) + '\\n'); });
 const show = (v) => { if (typeof v === 'string') return v; try { return JSON.stringify(v) ?? String(v); } catch { return String(v); } };
 const engine = createEngine({ sandbox: spec.mode, limits: spec.limits, onLog: (e) => out.logs.push({ label: e.label ?? null, value: show(e.value) }) });
 await engine.ready();
@@ -217,6 +224,7 @@ if (spec.hostScript) {
 }
 const r = await session.done;
 out.wallMs = Date.now() - t0;
+out.cpuMs = cpuMs();
 out.result = { status: r.status, final: r.final, message: r.message };
 // Give stray promise rejections and finalizers a chance to surface.
 await new Promise((resolve) => setTimeout(resolve, 100));
@@ -246,14 +254,16 @@ export function runInChild(spec: ChildSpec): Promise<ChildOutcome> {
     child.on('close', () => {
       clearTimeout(timer);
       const line = stdout.split('\n').find((l) => l.startsWith('@@ORX@@'));
-      const parsed = line ? JSON.parse(line.slice('@@ORX@@'.length)) as Omit<ChildOutcome, 'killed' | 'stderr'> : null;
+      const parsed = line ? JSON.parse(line.slice('@@ORX@@'.length)) as Omit<ChildOutcome, 'killed' | 'stderr' | 'busyMs'> & { cpuMs: number } : null;
+      const wallMs = parsed?.wallMs ?? Date.now() - started;
       resolve({
         killed,
         timedOut: parsed?.timedOut ?? false,
         result: parsed?.result ?? null,
         logs: parsed?.logs ?? [],
         hostErrors: parsed?.hostErrors ?? [],
-        wallMs: parsed?.wallMs ?? Date.now() - started,
+        wallMs,
+        busyMs: parsed ? Math.min(wallMs, parsed.cpuMs) : wallMs,
         stderr: stderr.slice(0, 2000),
       });
     });
@@ -262,7 +272,7 @@ export function runInChild(spec: ChildSpec): Promise<ChildOutcome> {
 
 /** A readable summary of a child outcome for assertion messages. */
 export const describeOutcome = (o: ChildOutcome) =>
-  JSON.stringify({ killed: o.killed, timedOut: o.timedOut, wallMs: o.wallMs, result: o.result, logs: o.logs.slice(0, 10), hostErrors: o.hostErrors, stderr: o.stderr.slice(0, 300) });
+  JSON.stringify({ killed: o.killed, timedOut: o.timedOut, wallMs: o.wallMs, busyMs: o.busyMs, result: o.result, logs: o.logs.slice(0, 10), hostErrors: o.hostErrors, stderr: o.stderr.slice(0, 300) });
 
 /** `{ todo }` for the modes listed in `known` (a found hole, reported), otherwise no option. */
 export function known(mode: Mode, holes: Partial<Record<Mode, string>>): { todo?: string } {
