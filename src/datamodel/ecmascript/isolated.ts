@@ -77,6 +77,9 @@ export const BOOTSTRAP = `(function (host, budgetMessage) {
   // The system variables: accessors whose setter throws. _event comes from the host when chart
   // code reads it: host(2) gives the event as JSON the first time it is read, undefined while it
   // is unchanged (and null if it cannot cross). _ioprocessors too, once (host(4)).
+  // One setter for the four (each function is memory in every session): the engine's message
+  // names the location assigned to.
+  function readOnly() { throw new TypeError('the system variables are read-only'); }
   ['_event', '_sessionid', '_name', '_ioprocessors'].forEach((name) => dp(globalThis, name, {
     get: name === '_ioprocessors' ? () => {
       if (io === undefined) { io = freeze(parse(host(4))); keysOf(io).forEach((k) => freeze(io[k])); }
@@ -91,7 +94,7 @@ export const BOOTSTRAP = `(function (host, budgetMessage) {
       }
       return event;
     },
-    set() { throw new TypeError(name + ' is a read-only system variable'); },
+    set: readOnly,
     configurable: false,
   }));
   dp(globalThis, 'In', { value: function In(id) { return host(1, String(id)) === true; }, writable: false, configurable: false });
