@@ -186,10 +186,7 @@ export class IxnModule implements EngineModule {
     const view: SessionView = { visible: visible.filter((id) => this.owner.get(id) === session.id) };
     this.views.set(session, view);
     if (view.visible.length > 0) this.publish(session, view);
-    for (const callId of lost) {
-      this.notify(session, 'interaction.deleted', { interactionid: callId });
-      this.notify(session, 'interaction.notcontrolled', { interactionid: callId });
-    }
+    for (const callId of lost) this.tellLost(session, callId);
   }
 
   /** Give an interaction to a session: it gets interaction.added and interaction.present. */
@@ -206,7 +203,16 @@ export class IxnModule implements EngineModule {
   release(callId: string, sessionId = this.owner.get(callId)): void {
     if (!sessionId) return;
     this.owner.delete(callId);
-    const session = this.engine.session(sessionId);
+    this.tellLost(this.engine.session(sessionId), callId);
+  }
+
+  /** An action only the session that controls the interaction may take (detach, associate). */
+  private requireOwner(callId: string, sessionId: string): void {
+    if (this.owner.get(callId) !== sessionId) throw new ActionError('invalidstate', `interaction ${callId} is not controlled by this session`);
+  }
+
+  /** What a session learns when an interaction is no longer its own: deleted, then notcontrolled. */
+  private tellLost(session: Session | undefined, callId: string): void {
     this.notify(session, 'interaction.deleted', { interactionid: callId });
     this.notify(session, 'interaction.notcontrolled', { interactionid: callId });
   }
@@ -341,25 +347,18 @@ export class IxnModule implements EngineModule {
       }
       case 'detach': {
         const { call } = this.voiceCall(interactionid);
-        if (this.owner.get(call.callId) !== request.sessionId) throw new ActionError('invalidstate', `interaction ${call.callId} is not controlled by this session`);
+        this.requireOwner(call.callId, request.sessionId);
         this.release(call.callId);
         return;
       }
       case 'associate': {
-        // ORS: the owning session hands the interaction to another session, which gets
-        // interaction.added and interaction.present; then this one gets interaction.deleted
-        // and interaction.notcontrolled.
+        // ORS: the owning session hands the interaction to another one: an attach by that
+        // session (this one gets deleted and notcontrolled, the other added and present).
         const { call } = this.voiceCall(interactionid);
-        if (this.owner.get(call.callId) !== request.sessionId) throw new ActionError('invalidstate', `interaction ${call.callId} is not controlled by this session`);
+        this.requireOwner(call.callId, request.sessionId);
         const target = this.engine.session(String(v.sessionid));
         if (!target || target.isDone) throw new ActionError('invalidargument', `no running session has the id '${String(v.sessionid)}'`);
-        if (target.id === request.sessionId) return { sessionid: target.id };
-        this.owner.set(call.callId, target.id);
-        this.notify(target, 'interaction.added', { interactionid: call.callId });
-        this.notify(target, 'interaction.present', { interactionid: call.callId });
-        const source = this.engine.session(request.sessionId);
-        this.notify(source, 'interaction.deleted', { interactionid: call.callId });
-        this.notify(source, 'interaction.notcontrolled', { interactionid: call.callId });
+        this.attach(target, call.callId);
         return { sessionid: target.id };
       }
       case 'hold': case 'retrieve': {
